@@ -1,0 +1,26 @@
+"""snnconvert: turn trained Keras models into spiking neural networks and run them.
+
+    >>> import snnconvert
+    >>> net = snnconvert.convert("model.h5", scale_firing_rates=10, synapse=0.005)
+    >>> result = net.evaluate(x_test, y_test, n_steps=30, batch_size=100)
+    >>> result.accuracy, result.spikes_per_layer
+"""
+
+from snnconvert.conversion import convert
+from snnconvert.errors import ConversionError, ModelLoadError
+from snnconvert.network import SpikingNetwork
+from snnconvert.neurons import NeuronType, RectifiedLinear, SpikingRectifiedLinear
+from snnconvert.synapses import Lowpass
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConversionError",
+    "Lowpass",
+    "ModelLoadError",
+    "NeuronType",
+    "RectifiedLinear",
+    "SpikingNetwork",
+    "SpikingRectifiedLinear",
+    "convert",
+]

@@ -1,0 +1,112 @@
+"""State shared by the conversion rules while one model is converted."""
+
+import numbers
+
+import numpy as np
+
+from snnconvert._validation import check_positive_number
+from snnconvert.errors import ConversionError
+from snnconvert.ir import NeuronNode
+from snnconvert.synapses import as_synapse
+
+
+class ConversionContext:
+    """Collects IR nodes and resolves per-layer options for the rules.
+
+    Args:
+        neuron_type: the :class:`~snnconvert.neurons.NeuronType` for every population.
+        scale_firing_rates: a positive number, or ``{layer name: factor}`` (layers not
+            named are unscaled).
+        synapse: ``None``, a time constant in seconds, or ``{layer name: value}``.
+    """
+
+    def __init__(self, neuron_type, scale_firing_rates=1.0, synapse=None):
+        self.neuron_type = neuron_type
+        self._scales = _per_layer("scale_firing_rates", scale_firing_rates, 1.0, _check_scale)
+        self._synapses = _per_layer("synapse", synapse, None, _check_synapse)
+        self.nodes = []
+        self.notes = []
+        self._names = set()
+        self._neuron_layers = []
+        # Set by the walker before each rule runs.
+        self.output_shapes = []
+        self.is_model_output = False
+
+    @property
+    def output_shape(self):
+        return self.output_shapes[0]
+
+    def add(self, node_type, *, name, inputs, shape, source, **params):
+        """Append a node and return its (unique) name."""
+        unique = name
+        suffix = 1
+        while unique in self._names:
+            unique = f"{name}_{suffix}"
+            suffix += 1
+        self._names.add(unique)
+        params = {k: _as_float32(v) for k, v in params.items()}
+        self.nodes.append(
+            node_type(name=unique, inputs=tuple(inputs), shape=tuple(shape), source=source, **params)
+        )
+        return unique
+
+    def shape_of(self, name):
+        return next(node.shape for node in reversed(self.nodes) if node.name == name)
+
+    def add_neurons(self, layer, x):
+        """A population reading ``x``, with ``layer``'s scale and synapse."""
+        scale = self._scales.get(layer.name, self._scales[None])
+        synapse = self._synapses.get(layer.name, self._synapses[None])
+        self._neuron_layers.append(layer.name)
+        return self.add(
+            NeuronNode,
+            name=f"{layer.name}.neurons",
+            inputs=[x],
+            shape=self.shape_of(x),
+            source=layer.name,
+            neuron_type=self.neuron_type,
+            gain=scale,
+            amplitude=self.neuron_type.amplitude / scale,
+            synapse=synapse,
+        )
+
+    def check_layer_options_used(self):
+        """Per-layer options must name layers that own neurons; a typo is not ignored."""
+        for option, table in (("scale_firing_rates", self._scales), ("synapse", self._synapses)):
+            unknown = sorted(name for name in table if name is not None and name not in self._neuron_layers)
+            if unknown:
+                raise ConversionError(
+                    f"`{option}` names {unknown}, which are not layers with neurons in this "
+                    f"model. Layers with neurons: {self._neuron_layers}."
+                )
+
+
+def _per_layer(option, value, default, check):
+    """``{None: global value, layer name: value, ...}`` from a number or a dict."""
+    if isinstance(value, dict):
+        table = {None: default}
+        for layer_name, layer_value in value.items():
+            if not isinstance(layer_name, str):
+                raise ValueError(f"`{option}` keys must be layer names. Received key {layer_name!r}.")
+            table[layer_name] = check(layer_value, f"{option}[{layer_name!r}]")
+        return table
+    return {None: check(value, option)}
+
+
+def _check_scale(value, name="scale_firing_rates"):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"`{name}` must be a positive number or a dict of them. Received: {value!r}")
+    return check_positive_number(name, value)
+
+
+def _check_synapse(value, name):
+    try:
+        return as_synapse(value)
+    except ValueError as error:
+        raise ValueError(str(error).replace("`synapse`", f"`{name}`", 1)) from None
+
+
+def _as_float32(value):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(np.float32)
+    return value

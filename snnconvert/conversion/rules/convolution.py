@@ -1,0 +1,25 @@
+"""Convolutions."""
+
+from keras import layers
+
+from snnconvert.conversion.activations import apply_activation
+from snnconvert.conversion.registry import register
+from snnconvert.ir import Conv2DNode
+
+
+@register(layers.Conv2D, supported_values={"data_format": ["channels_last"], "groups": [1]})
+def convert_conv2d(layer, inputs, context):
+    kernel, *rest = layer.get_weights()
+    linear = context.add(
+        Conv2DNode,
+        name=layer.name,
+        inputs=inputs,
+        shape=context.output_shape,
+        source=layer.name,
+        kernel=kernel,
+        bias=rest[0] if layer.use_bias else None,
+        strides=tuple(layer.strides),
+        padding=layer.padding,
+        dilation_rate=tuple(layer.dilation_rate),
+    )
+    return apply_activation(layer, layer.activation, linear, context)

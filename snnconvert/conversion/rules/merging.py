@@ -1,0 +1,38 @@
+"""Layers that merge several inputs."""
+
+from keras import layers
+
+from snnconvert.conversion.registry import register
+from snnconvert.errors import ConversionError
+from snnconvert.ir import AddNode, ConcatenateNode
+
+
+@register(layers.Add)
+def convert_add(layer, inputs, context):
+    shape = context.output_shape
+    mismatched = [name for name in inputs if context.shape_of(name) != shape]
+    if mismatched:
+        raise ConversionError(
+            f"Layer {layer.name!r} (Add) broadcasts inputs of different shapes "
+            f"{[context.shape_of(n) for n in inputs]}; only equal shapes are converted."
+        )
+    return context.add(AddNode, name=layer.name, inputs=inputs, shape=shape, source=layer.name)
+
+
+@register(layers.Concatenate)
+def convert_concatenate(layer, inputs, context):
+    rank = len(context.output_shape) + 1  # with the batch axis, as Keras counts
+    axis = layer.axis if layer.axis >= 0 else layer.axis + rank
+    if axis == 0:
+        raise ConversionError(
+            f"Layer {layer.name!r} concatenates along the batch axis, which has no meaning "
+            "for a network that processes one sample at a time."
+        )
+    return context.add(
+        ConcatenateNode,
+        name=layer.name,
+        inputs=inputs,
+        shape=context.output_shape,
+        source=layer.name,
+        axis=axis - 1,
+    )

@@ -1,0 +1,33 @@
+"""Backend-neutral description of a spiking network (numpy weights, no TensorFlow)."""
+
+from snnconvert.ir.graph import SpikingGraph
+from snnconvert.ir.nodes import (
+    AddNode,
+    AffineNode,
+    AveragePool2DNode,
+    ConcatenateNode,
+    Conv2DNode,
+    DenseNode,
+    GlobalAveragePool2DNode,
+    InputNode,
+    NeuronNode,
+    Node,
+    ReshapeNode,
+)
+from snnconvert.ir.passes import fold_affine_into_linear
+
+__all__ = [
+    "AddNode",
+    "AffineNode",
+    "AveragePool2DNode",
+    "ConcatenateNode",
+    "Conv2DNode",
+    "DenseNode",
+    "GlobalAveragePool2DNode",
+    "InputNode",
+    "NeuronNode",
+    "Node",
+    "ReshapeNode",
+    "SpikingGraph",
+    "fold_affine_into_linear",
+]

@@ -1,0 +1,157 @@
+"""The node types of the spiking graph.
+
+Every node holds plain numpy parameters and knows its output ``shape`` (without the
+batch axis), the names of the nodes it reads, and the Keras layer it came from
+(``source``). Nothing here depends on TensorFlow, so the simulator, the reports and
+any exporter read the same description.
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Node:
+    """A value in the spiking graph: what produces it and from which inputs."""
+
+    name: str
+    inputs: tuple = ()
+    shape: tuple = ()
+    source: str = ""
+
+    # A linear node computes an affine function of its inputs (bias included), so it
+    # can run on all timesteps at once and commutes with a linear synapse.
+    linear = True
+
+    @property
+    def kind(self):
+        return type(self).__name__.removesuffix("Node")
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def parameter_count(self):
+        return 0
+
+    def describe(self):
+        """A short human-readable account of the node's parameters."""
+        return ""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class InputNode(Node):
+    """Where data enters: images held constant over time, or a ``[batch, steps, ...]`` input."""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class DenseNode(Node):
+    """``x @ kernel + bias`` on the last axis."""
+
+    kernel: np.ndarray
+    bias: np.ndarray | None = None
+
+    def parameter_count(self):
+        return self.kernel.size + (0 if self.bias is None else self.bias.size)
+
+    def describe(self):
+        return f"{self.kernel.shape[0]}->{self.kernel.shape[1]}"
+
+    @property
+    def fan_in(self):
+        return self.kernel.shape[0]
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Conv2DNode(Node):
+    """2-D convolution, channels last; ``kernel`` is ``[rows, cols, in, out]``."""
+
+    kernel: np.ndarray
+    bias: np.ndarray | None = None
+    strides: tuple = (1, 1)
+    padding: str = "valid"
+    dilation_rate: tuple = (1, 1)
+
+    def parameter_count(self):
+        return self.kernel.size + (0 if self.bias is None else self.bias.size)
+
+    def describe(self):
+        rows, cols, _, filters = self.kernel.shape
+        return f"{filters}x{rows}x{cols} stride {self.strides} {self.padding}"
+
+    @property
+    def fan_in(self):
+        rows, cols, channels, _ = self.kernel.shape
+        return rows * cols * channels
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class AveragePool2DNode(Node):
+    pool_size: tuple = (2, 2)
+    strides: tuple = (2, 2)
+    padding: str = "valid"
+
+    def describe(self):
+        return f"pool {self.pool_size} stride {self.strides} {self.padding}"
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class GlobalAveragePool2DNode(Node):
+    keepdims: bool = False
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class ReshapeNode(Node):
+    """Reorders nothing: the values keep their (row-major) order under the new ``shape``."""
+
+    def describe(self):
+        return f"-> {self.shape}"
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class AffineNode(Node):
+    """Element-wise ``x * scale + offset``, both broadcast against the last axis."""
+
+    scale: np.ndarray
+    offset: np.ndarray
+
+    def parameter_count(self):
+        return self.scale.size + self.offset.size
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class AddNode(Node):
+    """Sum of the inputs."""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class ConcatenateNode(Node):
+    """Joins the inputs along ``axis``, counted among the non-batch axes (0 = first)."""
+
+    axis: int = -1
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class NeuronNode(Node):
+    """A neuron population, one neuron per input element.
+
+    The input current is multiplied by ``gain`` and each spike is worth ``amplitude``
+    (``scale_firing_rates = s`` gives ``gain = s`` and ``amplitude = base / s``). The
+    optional ``synapse`` filters the population's output before any consumer sees it.
+    """
+
+    linear = False
+
+    neuron_type: object
+    gain: float = 1.0
+    amplitude: float = 1.0
+    synapse: object = None
+
+    @property
+    def spiking(self):
+        return self.neuron_type.spiking
+
+    def describe(self):
+        synapse = "none" if self.synapse is None else f"{self.synapse.tau:g} s"
+        return f"{type(self.neuron_type).__name__}, gain {self.gain:g}, synapse {synapse}"

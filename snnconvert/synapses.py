@@ -1,0 +1,80 @@
+"""First-order low-pass synapse, discretised exactly for a step ``dt``.
+
+The continuous filter ``tau * dy/dt = x - y`` with the input held constant over a step
+gives, with ``a = exp(-dt / tau)``::
+
+    y[t] = a * y[t-1] + (1 - a) * x[t]
+
+The step's input enters the same step's output (no extra one-step delay, as in
+Nengo's ``Lowpass``). The recurrence is linear, so a window of ``T`` steps is computed
+at once as ``y = L @ x + a^t * y[0]`` with the lower-triangular Toeplitz matrix
+``L[t, k] = (1 - a) * a^(t - k)``: one matrix product instead of a Python loop.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from snnconvert._validation import check_positive_number
+
+
+class Lowpass:
+    """Low-pass filter with time constant ``tau`` seconds."""
+
+    def __init__(self, tau):
+        self.tau = check_positive_number("synapse", tau)
+
+    def __repr__(self):
+        return f"Lowpass(tau={self.tau:g})"
+
+    def __eq__(self, other):
+        return isinstance(other, Lowpass) and other.tau == self.tau
+
+    def __hash__(self):
+        return hash(("Lowpass", self.tau))
+
+    def decay(self, dt):
+        return math.exp(-dt / self.tau)
+
+    def filter(self, signal, state, dt):
+        """Filter ``signal`` ``[batch, steps, ...]`` starting from ``state`` ``[batch, ...]``.
+
+        Returns ``(filtered, state)`` with ``filtered`` shaped like ``signal``.
+        """
+        n_steps = signal.shape[1]
+        transfer, carry = self._window_matrices(n_steps, dt, signal.dtype)
+        batch_shape = tf.shape(signal)
+        flat = tf.reshape(signal, [batch_shape[0], n_steps, -1])
+        filtered = tf.matmul(transfer, flat)
+        filtered += carry[:, None] * tf.reshape(state, [batch_shape[0], 1, -1])
+        filtered = tf.reshape(filtered, batch_shape)
+        return filtered, filtered[:, -1]
+
+    def filter_constant(self, value, n_steps, state, dt):
+        """Filter an input held at ``value`` ``[batch, ...]`` for ``n_steps`` steps.
+
+        Closed form: ``y[t] = value + (y[0] - value) * a^t``.
+        """
+        rank = len(value.shape)
+        powers = self.decay(dt) ** np.arange(1, n_steps + 1)
+        powers = tf.constant(powers.reshape([1, n_steps] + [1] * (rank - 1)), dtype=value.dtype)
+        value = tf.expand_dims(value, 1)
+        filtered = value + (tf.expand_dims(state, 1) - value) * powers
+        return filtered, filtered[:, -1]
+
+    def _window_matrices(self, n_steps, dt, dtype):
+        a = self.decay(dt)
+        lags = np.arange(n_steps)[:, None] - np.arange(n_steps)[None, :]
+        transfer = np.where(lags >= 0, (1 - a) * a ** np.maximum(lags, 0), 0.0)
+        carry = a ** np.arange(1, n_steps + 1)
+        return tf.constant(transfer, dtype=dtype), tf.constant(carry, dtype=dtype)
+
+
+def as_synapse(value):
+    """``None`` or ``0`` means no filter; a positive number is a low-pass time constant."""
+    if value is None or isinstance(value, Lowpass):
+        return value
+    if not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0:
+        return None
+    return Lowpass(value)
