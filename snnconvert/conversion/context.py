@@ -6,7 +6,7 @@ import numpy as np
 
 from snnconvert._validation import check_positive_number
 from snnconvert.errors import ConversionError
-from snnconvert.ir import NeuronNode
+from snnconvert.ir import NeuronNode, SynapseNode
 from snnconvert.synapses import as_synapse
 
 
@@ -58,7 +58,7 @@ class ConversionContext:
         scale = self._scales.get(layer.name, self._scales[None])
         synapse = self._synapses.get(layer.name, self._synapses[None])
         self._neuron_layers.append(layer.name)
-        return self.add(
+        neurons = self.add(
             NeuronNode,
             name=f"{layer.name}.neurons",
             inputs=[x],
@@ -67,6 +67,15 @@ class ConversionContext:
             neuron_type=self.neuron_type,
             gain=scale,
             amplitude=self.neuron_type.amplitude / scale,
+        )
+        if synapse is None:
+            return neurons
+        return self.add(
+            SynapseNode,
+            name=f"{layer.name}.synapse",
+            inputs=[neurons],
+            shape=self.shape_of(neurons),
+            source=layer.name,
             synapse=synapse,
         )
 

@@ -13,8 +13,9 @@ from snnconvert.ir.nodes import (
     NeuronNode,
     Node,
     ReshapeNode,
+    SynapseNode,
 )
-from snnconvert.ir.passes import fold_affine_into_linear
+from snnconvert.ir.passes import defer_synapses, fold_affine_into_linear
 
 __all__ = [
     "AddNode",
@@ -29,5 +30,7 @@ __all__ = [
     "Node",
     "ReshapeNode",
     "SpikingGraph",
+    "SynapseNode",
+    "defer_synapses",
     "fold_affine_into_linear",
 ]

@@ -137,8 +137,7 @@ class NeuronNode(Node):
     """A neuron population, one neuron per input element.
 
     The input current is multiplied by ``gain`` and each spike is worth ``amplitude``
-    (``scale_firing_rates = s`` gives ``gain = s`` and ``amplitude = base / s``). The
-    optional ``synapse`` filters the population's output before any consumer sees it.
+    (``scale_firing_rates = s`` gives ``gain = s`` and ``amplitude = base / s``).
     """
 
     linear = False
@@ -146,12 +145,25 @@ class NeuronNode(Node):
     neuron_type: object
     gain: float = 1.0
     amplitude: float = 1.0
-    synapse: object = None
 
     @property
     def spiking(self):
         return self.neuron_type.spiking
 
     def describe(self):
-        synapse = "none" if self.synapse is None else f"{self.synapse.tau:g} s"
-        return f"{type(self.neuron_type).__name__}, gain {self.gain:g}, synapse {synapse}"
+        return f"{type(self.neuron_type).__name__}, gain {self.gain:g}, amplitude {self.amplitude:g}"
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class SynapseNode(Node):
+    """A low-pass filter over time on its input (linear, but it keeps state).
+
+    The converter puts one after each neuron population that has a synapse. Being
+    linear and time-invariant, it commutes with the bias-free part of a linear node,
+    which lets the simulator filter the smaller of the two signals.
+    """
+
+    synapse: object
+
+    def describe(self):
+        return f"lowpass tau {self.synapse.tau:g} s"

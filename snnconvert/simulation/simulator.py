@@ -18,16 +18,17 @@ from snnconvert._validation import (
     check_positive_int,
     check_positive_number,
 )
-from snnconvert.ir import InputNode, NeuronNode
+from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
 from snnconvert.metrics.results import PopulationActivity, SimulationResult
 from snnconvert.simulation.layers import LINEAR_OPS
-from snnconvert.simulation.populations import advance_population
+from snnconvert.simulation.populations import advance_neurons, advance_synapse
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
 
-# Above this many float32 values in the largest per-step tensor of one chunk, the
-# window is split; ~64 MiB keeps a batch of 100 MNIST images in one 30-step chunk.
-_CHUNK_BUDGET = 16 * 2**20
+# Above this many float32 values in the largest per-step tensor of one window, the
+# window is split. 2**26 values (256 MiB) keeps a batch of 100 MNIST images through a
+# 32-filter convolution in one 30-step window; fewer, longer windows are faster.
+_CHUNK_BUDGET = 2**26
 
 
 class Simulator:
@@ -53,6 +54,7 @@ class Simulator:
         self.chunk_steps = None if chunk_steps is None else check_positive_int("chunk_steps", chunk_steps)
         self.jit_compile = bool(jit_compile)
         self._compiled = {}
+        self._plans = {}
 
     # ---------------------------------------------------------------- public API
 
@@ -84,14 +86,21 @@ class Simulator:
 
     # ------------------------------------------------------------ batch handling
 
+    def _plan(self, probes):
+        """The graph actually simulated: synapses deferred past shrinking linear nodes,
+        except around probed nodes, whose values must stay as converted."""
+        if probes not in self._plans:
+            self._plans[probes] = defer_synapses(self.graph, keep=probes)
+        return self._plans[probes]
+
     def _run_batch(self, batch, temporal, n_steps, probes, rng):
         size = len(batch[0])
         voltages, synapses = {}, {}
-        for node in self.graph.neuron_nodes:
+        for node in self._plan(probes):
             shape = (size, *node.shape)
-            if node.spiking:
+            if isinstance(node, NeuronNode) and node.spiking:
                 voltages[node.name] = tf.constant(initial_voltage(self.initial_state, shape, rng))
-            if node.synapse is not None:
+            elif isinstance(node, SynapseNode):
                 synapses[node.name] = tf.zeros(shape, tf.float32)
         window = self._window(size, n_steps)
         pieces = []
@@ -123,28 +132,32 @@ class Simulator:
         return self._compiled[key]
 
     def _simulate_window(self, inputs, temporal, voltages, synapses, n_steps, probes):
+        graph = self._plan(probes)
         values = {}
         voltages, synapses = dict(voltages), dict(synapses)
         activity = {}
         input_values = iter(zip(inputs, temporal))
-        for node in self.graph:
+        for node in graph:
             if isinstance(node, InputNode):
                 tensor, is_temporal = next(input_values)
                 values[node.name] = Signal(tf.cast(tensor, tf.float32), is_temporal)
             elif isinstance(node, NeuronNode):
-                output, counted, voltage, synapse_state = advance_population(
-                    node, values[node.inputs[0]], voltages.get(node.name),
-                    synapses.get(node.name), n_steps, self.dt,
+                values[node.name], activity[node.name], voltage = advance_neurons(
+                    node, values[node.inputs[0]], voltages.get(node.name), n_steps, self.dt
                 )
-                values[node.name] = output
-                activity[node.name] = counted
                 if voltage is not None:
                     voltages[node.name] = voltage
-                if synapse_state is not None:
-                    synapses[node.name] = synapse_state
+            elif isinstance(node, SynapseNode):
+                values[node.name], synapses[node.name] = advance_synapse(
+                    node, values[node.inputs[0]], synapses[node.name], n_steps, self.dt
+                )
             else:
                 values[node.name] = LINEAR_OPS[type(node)](node, [values[i] for i in node.inputs])
-        outputs = {name: values[name].expanded(n_steps) for name in self.graph.outputs}
+        # Outputs keep the names they have in the converted graph, whatever the plan did.
+        outputs = {
+            name: values[planned].expanded(n_steps)
+            for name, planned in zip(self.graph.outputs, graph.outputs)
+        }
         probed = {name: values[name].expanded(n_steps) for name in probes}
         return outputs, activity, probed, voltages, synapses
 
@@ -199,10 +212,11 @@ class Simulator:
 def _merge_windows(pieces):
     """Join the per-window results of one batch along time (activity is summed)."""
     outputs = {name: np.concatenate([p[0][name].numpy() for p in pieces], axis=1) for name in pieces[0][0]}
-    activity = {
-        name: np.sum([p[1][name].numpy().astype(np.float64) for p in pieces], axis=0)
-        for name in pieces[0][1]
-    }
+    activity = {}
+    for piece in pieces:
+        for name, counted in piece[1].items():
+            counted = counted.numpy().astype(np.float64)
+            activity[name] = activity[name] + counted if name in activity else counted
     probed = {name: np.concatenate([p[2][name].numpy() for p in pieces], axis=1) for name in pieces[0][2]}
     return outputs, activity, probed
 
