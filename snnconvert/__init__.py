@@ -8,6 +8,7 @@
 
 from snnconvert.conversion import convert
 from snnconvert.errors import ConversionError, ModelLoadError
+from snnconvert.loading import load_keras_model
 from snnconvert.network import SpikingNetwork
 from snnconvert.neurons import NeuronType, RectifiedLinear, SpikingRectifiedLinear
 from snnconvert.synapses import Lowpass
@@ -23,4 +24,5 @@ __all__ = [
     "SpikingNetwork",
     "SpikingRectifiedLinear",
     "convert",
+    "load_keras_model",
 ]

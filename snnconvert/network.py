@@ -2,14 +2,11 @@
 
 import numpy as np
 
-from snnconvert.metrics.evaluation import (
-    EvaluationResult,
-    accuracy_over_time,
-    as_labels,
-    format_table,
-    readout_predictions,
-)
+import tensorflow as tf
+
+from snnconvert.metrics.evaluation import AccuracyTally, EvaluationResult, format_table
 from snnconvert.simulation import Simulator
+from snnconvert.simulation.simulator import ActivityCollector
 
 
 class SpikingNetwork:
@@ -27,7 +24,7 @@ class SpikingNetwork:
         self.notes = list(notes)
         self._simulators = {}
 
-    def simulator(self, *, dt=0.001, initial_state="half", seed=0, chunk_steps=None, jit_compile=False):
+    def simulator(self, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None, jit_compile=False):
         """The (cached) :class:`~snnconvert.simulation.Simulator` for these settings."""
         key = (dt, initial_state, seed, chunk_steps, jit_compile)
         if key not in self._simulators:
@@ -41,7 +38,7 @@ class SpikingNetwork:
         """Simulate ``x`` for ``n_steps`` steps; returns a
         :class:`~snnconvert.metrics.SimulationResult`.
 
-        ``simulator_options`` are ``dt`` (0.001 s), ``initial_state`` ("half"),
+        ``simulator_options`` are ``dt`` (0.001 s), ``initial_state`` ("uniform"),
         ``seed``, ``chunk_steps`` and ``jit_compile`` (see :class:`Simulator`).
         """
         simulator = self.simulator(**simulator_options)
@@ -51,41 +48,53 @@ class SpikingNetwork:
         """The output over time, ``[n, n_steps, ...]`` (single-output networks)."""
         return self.run(x, n_steps, **options).output
 
-    def evaluate(self, x, y, n_steps=30, *, batch_size=100, readout="last", readout_steps=10,
-                 compare_keras=True, progress=True, **simulator_options):
+    def evaluate(self, x, y=None, n_steps=30, *, batch_size=100, readout="last", readout_steps=10,
+                 compare_keras=True, keep_outputs=False, progress=True, **simulator_options):
         """Classification accuracy of the spiking network, with spike statistics.
 
+        Data is streamed batch by batch; memory does not grow with the dataset.
+
         Args:
-            x: inputs as for :meth:`run`; ``y``: integer or one-hot labels.
+            x: inputs as for :meth:`run`, or a ``tf.data.Dataset`` of ``(x, y)``.
+            y: integer or one-hot labels (``None`` when ``x`` is a dataset).
             readout: ``"last"`` (argmax of the output at the last step) or ``"mean"``
                 (argmax of the mean over the last ``readout_steps`` steps).
             compare_keras: also compute the original Keras model's accuracy.
+            keep_outputs: keep every output over time in ``result.simulation``.
 
         Returns:
             an :class:`~snnconvert.metrics.EvaluationResult`.
         """
-        simulation = self.run(x, n_steps, batch_size=batch_size, progress=progress, **simulator_options)
-        outputs = simulation.output
-        labels = as_labels(y, len(outputs))
-        predicted = readout_predictions(outputs, readout, readout_steps)
-        keras_accuracy = None
-        if compare_keras and self.keras_model is not None and len(self.graph.outputs) == 1:
-            keras_accuracy = self._keras_accuracy(x, labels, batch_size)
+        if y is None and not isinstance(x, tf.data.Dataset):
+            raise ValueError("`y` (the labels) is required unless `x` is a tf.data.Dataset of (x, y).")
+        if len(self.graph.outputs) != 1:
+            raise ValueError(f"evaluate needs a single-output network; this one has {self.graph.outputs}.")
+        simulator = self.simulator(**simulator_options)
+        tally = AccuracyTally(readout, readout_steps)
+        collector = ActivityCollector(self.graph, probes=())
+        compare = compare_keras and self.keras_model is not None
+        batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress)
+        for batch in batches:
+            if batch.labels is None:
+                raise ValueError("The dataset yields no labels; make its elements (x, y) pairs.")
+            outputs = next(iter(batch.outputs.values()))
+            keras_scores = self._keras_scores(batch) if compare else None
+            tally.add(outputs, batch.labels, keras_scores)
+            collector.add(batch, keep_outputs=keep_outputs)
         return EvaluationResult(
-            accuracy=float(np.mean(predicted == labels)),
-            accuracy_per_step=accuracy_over_time(outputs, labels),
-            keras_accuracy=keras_accuracy,
+            accuracy=tally.accuracy,
+            accuracy_per_step=tally.accuracy_per_step,
+            keras_accuracy=tally.keras_accuracy,
             readout=readout,
             readout_steps=readout_steps,
-            simulation=simulation,
+            simulation=collector.result(n_steps, simulator.dt),
         )
 
-    def _keras_accuracy(self, x, labels, batch_size):
-        x = np.asarray(x, dtype=np.float32)
-        if x.shape[1:] != self.graph.inputs[0].shape:
-            return None  # input varies over time; Keras has no equivalent
-        scores = self.keras_model.predict(x, batch_size=batch_size, verbose=0)
-        return float(np.mean(scores.reshape(len(scores), -1).argmax(axis=1) == labels))
+    def _keras_scores(self, batch):
+        inputs = batch.inputs
+        if any(x.shape[1:] != node.shape for x, node in zip(inputs, self.graph.inputs)):
+            return None  # an input varies over time; the ANN has no equivalent
+        return np.asarray(self.keras_model(inputs if len(inputs) > 1 else inputs[0], training=False))
 
     def summary(self):
         """One row per node of the spiking graph: what it is and where it came from."""

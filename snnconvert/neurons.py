@@ -14,8 +14,13 @@ the models here stay pure: currents in, integer spike counts and voltage out.
 
 Because the reset subtracts, the spikes emitted up to step ``t`` equal
 ``floor(v0 + dt * sum_{k<=t} max(J_k, 0))``. The spiking model uses that identity to
-compute a whole window of steps at once instead of looping over time.
+compute a whole window of steps at once instead of looping over time. Its state is
+that running sum and the spikes emitted so far (not the residual voltage), so that a
+run split into windows performs the very same float operations as one long window and
+no spike moves, even when the voltage lands exactly on a threshold.
 """
+
+from typing import NamedTuple
 
 import tensorflow as tf
 
@@ -48,6 +53,30 @@ class RectifiedLinear(NeuronType):
         return tf.nn.relu(current)
 
 
+class SpikingState(NamedTuple):
+    """State of a spiking ReLU population, each field ``[batch, ...]`` but ``elapsed``.
+
+    ``initial`` is the voltage before the first step (in ``[0, 1)``), ``inflow`` the
+    running sum of ``max(J, 0)``, ``emitted`` the spikes emitted so far and ``elapsed``
+    the number of steps done (a scalar). The membrane voltage is
+    ``initial + dt * inflow - emitted`` (see :meth:`voltage`).
+    """
+
+    initial: tf.Tensor
+    inflow: tf.Tensor
+    emitted: tf.Tensor
+    elapsed: tf.Tensor
+
+    @classmethod
+    def start(cls, voltage):
+        voltage = tf.convert_to_tensor(voltage, tf.float32)
+        zeros = tf.zeros_like(voltage)
+        return cls(voltage, zeros, zeros, tf.constant(0.0))
+
+    def voltage(self, dt):
+        return self.initial + dt * self.inflow - self.emitted
+
+
 class SpikingRectifiedLinear(NeuronType):
     """Integrate-and-fire ReLU with subtractive reset and multiple spikes per step."""
 
@@ -56,45 +85,45 @@ class SpikingRectifiedLinear(NeuronType):
     def rates(self, current):
         return tf.nn.relu(current)
 
-    def spike_counts(self, current, voltage, dt):
+    def spike_counts(self, current, state, dt):
         """Spikes per step for a current that varies over time.
 
         Args:
             current: ``[batch, steps, ...]`` input current (gain already applied).
-            voltage: ``[batch, ...]`` membrane state in ``[0, 1)`` before the first step.
+            state: a :class:`SpikingState` (``SpikingState.start(v0)`` to begin).
             dt: step length in seconds.
 
         Returns:
-            ``(counts, voltage)``: integer-valued ``[batch, steps, ...]`` spike counts
-            and the membrane state after the last step.
+            ``(counts, state)``: integer-valued ``[batch, steps, ...]`` spike counts
+            and the state after the last step.
         """
-        # Summing the currents before multiplying by dt keeps integer-valued inputs
-        # exact, so hand-worked spike trains land exactly on their thresholds.
-        integrated = tf.expand_dims(voltage, 1) + dt * tf.cumsum(tf.nn.relu(current), axis=1)
-        return _counts_from_integrated(integrated)
+        # The running sum enters the cumulative sum as its first term: the additions
+        # then happen in the same order whether or not the run was split into windows.
+        # Summing currents before multiplying by dt keeps integer-valued inputs exact.
+        padded = tf.concat([tf.expand_dims(state.inflow, 1), tf.nn.relu(current)], axis=1)
+        inflow = tf.cumsum(padded, axis=1)[:, 1:]
+        n_steps = current.shape[1]
+        return _count(state, inflow, dt, state.elapsed + n_steps)
 
-    def spike_counts_constant(self, current, n_steps, voltage, dt):
-        """Spikes per step for a current held constant over ``n_steps`` steps.
+    def spike_counts_constant(self, current, n_steps, state, dt):
+        """Spikes per step for a current held constant since the first step.
 
-        ``current`` and ``voltage`` are ``[batch, ...]``; the result is as for
-        :meth:`spike_counts`. No cumulative sum is needed: ``v_t = v0 + t * J * dt``.
+        ``current`` is ``[batch, ...]``; the result is as for :meth:`spike_counts`.
+        No cumulative sum is needed: the inflow after step ``t`` is ``t * max(J, 0)``.
         """
         rank = len(current.shape)
-        steps = tf.range(1, n_steps + 1, dtype=current.dtype)
+        steps = state.elapsed + tf.range(1, n_steps + 1, dtype=current.dtype)
         steps = tf.reshape(steps, [1, n_steps] + [1] * (rank - 1))
-        per_step = tf.expand_dims(tf.nn.relu(current) * dt, 1)
-        integrated = tf.expand_dims(voltage, 1) + steps * per_step
-        return _counts_from_integrated(integrated)
+        inflow = steps * tf.expand_dims(tf.nn.relu(current), 1)
+        return _count(state, inflow, dt, state.elapsed + n_steps)
 
 
-def _counts_from_integrated(integrated):
-    """Turn the integrated voltage ``v0 + sum(J dt)`` into spikes per step and new state."""
-    emitted = tf.floor(integrated)
-    # Spikes emitted before the first step are zero because v0 lies in [0, 1).
-    previous = tf.concat([tf.zeros_like(emitted[:, :1]), emitted[:, :-1]], axis=1)
+def _count(state, inflow, dt, elapsed):
+    """Spikes per step from the running inflow ``[batch, steps, ...]``, and the new state."""
+    emitted = tf.floor(tf.expand_dims(state.initial, 1) + dt * inflow)
+    previous = tf.concat([tf.expand_dims(state.emitted, 1), emitted[:, :-1]], axis=1)
     counts = emitted - previous
-    voltage = integrated[:, -1] - emitted[:, -1]
-    return counts, voltage
+    return counts, SpikingState(state.initial, inflow[:, -1], emitted[:, -1], elapsed)
 
 
 NEURON_TYPES = {

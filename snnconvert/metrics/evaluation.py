@@ -40,6 +40,41 @@ def accuracy_over_time(outputs, labels):
     return (predicted == labels[:, None]).mean(axis=0)
 
 
+class AccuracyTally:
+    """Counts correct predictions batch by batch, so no outputs need to be kept."""
+
+    def __init__(self, readout="last", readout_steps=1):
+        check_choice("readout", readout, READOUTS)
+        self.readout, self.readout_steps = readout, check_positive_int("readout_steps", readout_steps)
+        self.n_samples = 0
+        self.correct = 0
+        self.correct_per_step = 0
+        self.keras_correct = 0
+        self.keras_samples = 0
+
+    def add(self, outputs, labels, keras_scores=None):
+        labels = as_labels(labels, len(outputs))
+        self.n_samples += len(labels)
+        self.correct += int(np.sum(readout_predictions(outputs, self.readout, self.readout_steps) == labels))
+        self.correct_per_step = self.correct_per_step + accuracy_over_time(outputs, labels) * len(labels)
+        if keras_scores is not None:
+            predicted = np.asarray(keras_scores).reshape(len(labels), -1).argmax(axis=1)
+            self.keras_correct += int(np.sum(predicted == labels))
+            self.keras_samples += len(labels)
+
+    @property
+    def accuracy(self):
+        return self.correct / self.n_samples
+
+    @property
+    def accuracy_per_step(self):
+        return self.correct_per_step / self.n_samples
+
+    @property
+    def keras_accuracy(self):
+        return self.keras_correct / self.keras_samples if self.keras_samples else None
+
+
 @dataclasses.dataclass
 class EvaluationResult:
     """Accuracy and spike statistics of one evaluation.
@@ -80,7 +115,7 @@ class EvaluationResult:
         lines = [
             f"images: {self.simulation.n_images}   steps: {self.simulation.n_steps}   "
             f"dt: {self.simulation.dt:g} s   readout: {self._readout_label()}",
-            f"spiking accuracy: {self.accuracy:.4f}"
+            f"snn accuracy: {self.accuracy:.4f}"
             + ("" if self.keras_accuracy is None else f"   keras accuracy: {self.keras_accuracy:.4f}"),
             "",
         ]

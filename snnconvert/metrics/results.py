@@ -94,6 +94,7 @@ class SimulationResult:
     probes: dict
     n_steps: int
     dt: float
+    n_images: int
 
     def __post_init__(self):
         # Key populations by their Keras layer unless a layer (called twice) owns several.
@@ -106,7 +107,10 @@ class SimulationResult:
     def output(self):
         """The only output's values over time (``[n_images, n_steps, ...]``)."""
         if len(self.outputs) != 1:
-            raise ValueError(f"The network has {len(self.outputs)} outputs; use `outputs[name]`.")
+            raise ValueError(
+                f"This result holds {len(self.outputs)} outputs; use `outputs[name]` "
+                "(an evaluation keeps outputs only with keep_outputs=True)."
+            )
         return next(iter(self.outputs.values()))
 
     @property
@@ -117,7 +121,3 @@ class SimulationResult:
     @property
     def total_spikes(self):
         return sum(a.total_spikes for a in self.activity.values())
-
-    @property
-    def n_images(self):
-        return len(self.output if len(self.outputs) == 1 else next(iter(self.outputs.values())))

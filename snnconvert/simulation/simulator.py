@@ -3,7 +3,7 @@
 The graph is feed-forward, so each window ("chunk") of steps is computed layer by
 layer: every linear node runs once over ``batch * steps`` samples and every neuron
 population integrates the whole window with a cumulative sum (see
-:mod:`snnconvert.neurons`). Membrane voltages and synapse states are carried from one
+:mod:`snnconvert.neurons`). Membrane neuron_states and synapse states are carried from one
 chunk to the next, which bounds memory for long simulations without changing a
 single spike.
 """
@@ -12,14 +12,13 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from snnconvert._validation import (
-    check_choice,
-    check_finite_array,
-    check_positive_int,
-    check_positive_number,
-)
+import dataclasses
+
+from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
+from snnconvert.neurons import SpikingState
 from snnconvert.metrics.results import PopulationActivity, SimulationResult
+from snnconvert.simulation.batching import count_samples, iterate_batches
 from snnconvert.simulation.layers import LINEAR_OPS
 from snnconvert.simulation.populations import advance_neurons, advance_synapse
 from snnconvert.simulation.signals import Signal
@@ -37,7 +36,7 @@ class Simulator:
     Args:
         graph: the spiking graph to simulate.
         dt: step length in seconds.
-        initial_state: ``"half"``, ``"zeros"`` or ``"uniform"`` (see
+        initial_state: ``"uniform"`` (default), ``"half"`` or ``"zeros"`` (see
             :func:`~snnconvert.simulation.state.initial_voltage`).
         seed: seed of the generator behind ``initial_state="uniform"``.
         chunk_steps: steps per window; ``None`` picks the largest window that fits
@@ -45,7 +44,7 @@ class Simulator:
         jit_compile: compile each window with XLA.
     """
 
-    def __init__(self, graph, *, dt=0.001, initial_state="half", seed=0, chunk_steps=None,
+    def __init__(self, graph, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None,
                  jit_compile=False):
         self.graph = graph
         self.dt = check_positive_number("dt", dt)
@@ -63,26 +62,35 @@ class Simulator:
 
         Args:
             inputs: an array (or a list, one per graph input) shaped ``[n, *shape]``
-                for an input held constant over time, or ``[n, n_steps, *shape]``.
+                for an input held constant over time, or ``[n, n_steps, *shape]``;
+                or a ``tf.data.Dataset`` of such samples or batches.
             probes: names of nodes whose values over time are kept in the result.
 
         Returns:
             a :class:`~snnconvert.metrics.results.SimulationResult`.
         """
+        collected = ActivityCollector(self.graph, self._check_probes(probes))
+        for batch in self.iterate(inputs, n_steps, batch_size=batch_size, probes=probes, progress=progress):
+            collected.add(batch)
+        return collected.result(n_steps, self.dt)
+
+    def iterate(self, inputs, n_steps, *, labels=None, batch_size=100, probes=(), progress=True):
+        """Simulate batch after batch, yielding a :class:`BatchResult` for each.
+
+        Nothing is kept between batches, so memory does not grow with the dataset.
+        """
         n_steps = check_positive_int("n_steps", n_steps)
         batch_size = check_positive_int("batch_size", batch_size)
-        arrays, temporal = self._check_inputs(inputs, n_steps)
         probes = self._check_probes(probes)
-        n_samples = len(arrays[0])
-        rng = np.random.default_rng(self.seed)
-        collected = _Collector(self.graph, probes)
-        bar = tqdm(total=n_samples, desc="simulating", unit="img", disable=not progress, leave=False)
-        with bar:
-            for start in range(0, n_samples, batch_size):
-                batch = [array[start:start + batch_size] for array in arrays]
-                collected.add(self._run_batch(batch, temporal, n_steps, probes, rng))
-                bar.update(len(batch[0]))
-        return collected.result(n_steps, self.dt)
+        first_sample = 0
+        batches = iterate_batches(inputs, labels, self.graph.inputs, n_steps, batch_size)
+        total = count_samples(inputs)
+        with tqdm(total=total, desc="simulating", unit="img", disable=not progress, leave=False) as bar:
+            for arrays, temporal, batch_labels in batches:
+                outputs, activity, probed = self._run_batch(arrays, temporal, n_steps, probes, first_sample)
+                yield BatchResult(outputs, activity, probed, batch_labels, arrays)
+                first_sample += len(arrays[0])
+                bar.update(len(arrays[0]))
 
     # ------------------------------------------------------------ batch handling
 
@@ -93,13 +101,14 @@ class Simulator:
             self._plans[probes] = defer_synapses(self.graph, keep=probes)
         return self._plans[probes]
 
-    def _run_batch(self, batch, temporal, n_steps, probes, rng):
+    def _run_batch(self, batch, temporal, n_steps, probes, first_sample):
         size = len(batch[0])
-        voltages, synapses = {}, {}
+        neuron_states, synapses = {}, {}
         for node in self._plan(probes):
             shape = (size, *node.shape)
             if isinstance(node, NeuronNode) and node.spiking:
-                voltages[node.name] = tf.constant(initial_voltage(self.initial_state, shape, rng))
+                voltage = initial_voltage(self.initial_state, node.name, shape, first_sample, self.seed)
+                neuron_states[node.name] = SpikingState.start(voltage)
             elif isinstance(node, SynapseNode):
                 synapses[node.name] = tf.zeros(shape, tf.float32)
         window = self._window(size, n_steps)
@@ -111,7 +120,7 @@ class Simulator:
                 for array, is_temporal in zip(batch, temporal)
             )
             step = self._compiled_window(steps, tuple(temporal), probes)
-            outputs, activity, probed, voltages, synapses = step(chunk_inputs, voltages, synapses)
+            outputs, activity, probed, neuron_states, synapses = step(chunk_inputs, neuron_states, synapses)
             pieces.append((outputs, activity, probed))
         return _merge_windows(pieces)
 
@@ -124,17 +133,19 @@ class Simulator:
     def _compiled_window(self, n_steps, temporal, probes):
         key = (n_steps, temporal, probes)
         if key not in self._compiled:
-            def window(inputs, voltages, synapses):
-                return self._simulate_window(inputs, temporal, voltages, synapses, n_steps, probes)
+            def window(inputs, neuron_states, synapses):
+                return self._simulate_window(inputs, temporal, neuron_states, synapses, n_steps, probes)
 
+            # No autograph: the window has no tensor-dependent Python control flow, and
+            # converting its source would cost seconds per simulator.
             self._compiled[key] = tf.function(window, jit_compile=self.jit_compile,
-                                              reduce_retracing=True)
+                                              reduce_retracing=True, autograph=False)
         return self._compiled[key]
 
-    def _simulate_window(self, inputs, temporal, voltages, synapses, n_steps, probes):
+    def _simulate_window(self, inputs, temporal, neuron_states, synapses, n_steps, probes):
         graph = self._plan(probes)
         values = {}
-        voltages, synapses = dict(voltages), dict(synapses)
+        neuron_states, synapses = dict(neuron_states), dict(synapses)
         activity = {}
         input_values = iter(zip(inputs, temporal))
         for node in graph:
@@ -142,11 +153,11 @@ class Simulator:
                 tensor, is_temporal = next(input_values)
                 values[node.name] = Signal(tf.cast(tensor, tf.float32), is_temporal)
             elif isinstance(node, NeuronNode):
-                values[node.name], activity[node.name], voltage = advance_neurons(
-                    node, values[node.inputs[0]], voltages.get(node.name), n_steps, self.dt
+                values[node.name], activity[node.name], neuron_state = advance_neurons(
+                    node, values[node.inputs[0]], neuron_states.get(node.name), n_steps, self.dt
                 )
-                if voltage is not None:
-                    voltages[node.name] = voltage
+                if neuron_state is not None:
+                    neuron_states[node.name] = neuron_state
             elif isinstance(node, SynapseNode):
                 values[node.name], synapses[node.name] = advance_synapse(
                     node, values[node.inputs[0]], synapses[node.name], n_steps, self.dt
@@ -159,44 +170,9 @@ class Simulator:
             for name, planned in zip(self.graph.outputs, graph.outputs)
         }
         probed = {name: values[name].expanded(n_steps) for name in probes}
-        return outputs, activity, probed, voltages, synapses
+        return outputs, activity, probed, neuron_states, synapses
 
     # ---------------------------------------------------------------- validation
-
-    def _check_inputs(self, inputs, n_steps):
-        input_nodes = self.graph.inputs
-        arrays = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        if len(arrays) != len(input_nodes):
-            raise ValueError(
-                f"The network has {len(input_nodes)} input(s) "
-                f"({', '.join(n.name for n in input_nodes)}) but received {len(arrays)} array(s)."
-            )
-        checked, temporal = [], []
-        for array, node in zip(arrays, input_nodes):
-            array = check_finite_array(f"input {node.name!r}", np.asarray(array, dtype=np.float32))
-            if array.shape[1:] == node.shape:
-                is_temporal = False
-            elif array.shape[2:] == node.shape and array.ndim >= 2:
-                if array.shape[1] != n_steps:
-                    raise ValueError(
-                        f"Input {node.name!r} varies over {array.shape[1]} steps but "
-                        f"n_steps={n_steps}; pass n_steps={array.shape[1]} or trim the input."
-                    )
-                is_temporal = True
-            else:
-                raise ValueError(
-                    f"Input {node.name!r} expects samples of shape {node.shape} (or "
-                    f"[n, n_steps, *{node.shape}] over time). Received an array of shape "
-                    f"{array.shape}. Reshape or preprocess the data to match the model."
-                )
-            checked.append(array)
-            temporal.append(is_temporal)
-        lengths = {len(array) for array in checked}
-        if len(lengths) > 1:
-            raise ValueError(f"All inputs must hold the same number of samples. Received {sorted(lengths)}.")
-        if not lengths or lengths == {0}:
-            raise ValueError("No samples to simulate: the input is empty.")
-        return checked, temporal
 
     def _check_probes(self, probes):
         if isinstance(probes, str):
@@ -221,7 +197,23 @@ def _merge_windows(pieces):
     return outputs, activity, probed
 
 
-class _Collector:
+@dataclasses.dataclass
+class BatchResult:
+    """One batch's outputs ``[b, steps, ...]``, spikes per neuron ``[b, ...]`` over the
+    run, probed values, and labels (when the data carried them)."""
+
+    outputs: dict
+    activity: dict
+    probes: dict
+    labels: object = None
+    inputs: list = None
+
+    @property
+    def size(self):
+        return len(next(iter(self.outputs.values())))
+
+
+class ActivityCollector:
     """Accumulates batch results into dataset-level arrays and spike statistics."""
 
     def __init__(self, graph, probes):
@@ -230,14 +222,16 @@ class _Collector:
         self.probes = {name: [] for name in probes}
         self.per_image = {node.name: [] for node in graph.neuron_nodes}
         self.per_neuron = {node.name: np.zeros(node.size, np.float64) for node in graph.neuron_nodes}
+        self.n_images = 0
 
-    def add(self, batch_result):
-        outputs, activity, probed = batch_result
-        for name, value in outputs.items():
-            self.outputs[name].append(value)
-        for name, value in probed.items():
+    def add(self, batch, keep_outputs=True):
+        self.n_images += batch.size
+        if keep_outputs:
+            for name, value in batch.outputs.items():
+                self.outputs[name].append(value)
+        for name, value in batch.probes.items():
             self.probes[name].append(value)
-        for name, value in activity.items():
+        for name, value in batch.activity.items():
             flat = value.reshape(len(value), -1)
             self.per_image[name].append(flat.sum(axis=1))
             self.per_neuron[name] += flat.sum(axis=0)
@@ -255,9 +249,10 @@ class _Collector:
                 dt=dt,
             )
         return SimulationResult(
-            outputs={name: np.concatenate(parts) for name, parts in self.outputs.items()},
+            outputs={name: np.concatenate(parts) for name, parts in self.outputs.items() if parts},
             activity=activity,
             probes={name: np.concatenate(parts) for name, parts in self.probes.items()},
             n_steps=n_steps,
             dt=dt,
+            n_images=self.n_images,
         )

@@ -1,26 +1,44 @@
 """Initial membrane state of spiking populations."""
 
+import zlib
+
 import numpy as np
 
-INITIAL_STATES = ("half", "zeros", "uniform")
+INITIAL_STATES = ("uniform", "half", "zeros")
 
 
-def initial_voltage(kind, shape, rng):
+def initial_voltage(kind, population, shape, first_sample, seed=0):
     """Membrane voltage before the first step, in ``[0, 1)`` of the threshold.
 
-    * ``"half"`` (the default): every neuron starts at 0.5. Spike counts are then
-      ``round`` rather than ``floor`` of the integrated input, which removes the
-      half-spike-per-neuron deficit of a zero start while staying deterministic
-      (the same counts whatever the batching or device).
-    * ``"zeros"``: the textbook start; counts are truncated, so short simulations
-      undercount.
-    * ``"uniform"``: uniform random in ``[0, 1)`` from the simulator's seeded generator;
-      unbiased like ``"half"`` and desynchronises neurons that receive equal input.
+    Args:
+        kind: one of ``INITIAL_STATES``:
+
+            * ``"uniform"`` (the default): uniform random in ``[0, 1)``. The spike
+              count of a neuron is then its integrated input rounded up or down at
+              random, unbiased on average: a neuron whose input is worth 0.3 spikes in
+              the run fires with probability 0.3, so weak inputs still carry
+              information downstream, and neurons that receive equal input do not
+              fire in lockstep. Draws are seeded per sample, so results do not depend
+              on the batch size or on how data is split across devices.
+            * ``"half"``: every neuron starts at 0.5: counts are the integrated input
+              rounded to nearest, deterministic without a seed, but anything below
+              half a spike is lost and equal inputs fire in lockstep.
+            * ``"zeros"``: the textbook start; counts are truncated (``floor``), so a
+              short simulation loses half a spike per active neuron on average.
+        population: the population's name (part of the seed, so populations differ).
+        shape: ``(batch, *population shape)``.
+        first_sample: index in the dataset of the batch's first sample.
+        seed: the user's seed.
     """
     if kind == "half":
         return np.full(shape, 0.5, dtype=np.float32)
     if kind == "zeros":
         return np.zeros(shape, dtype=np.float32)
     if kind == "uniform":
-        return rng.random(shape, dtype=np.float32)
+        stream = zlib.crc32(population.encode())
+        voltage = np.empty(shape, dtype=np.float32)
+        for offset in range(shape[0]):
+            rng = np.random.default_rng((seed, stream, first_sample + offset))
+            voltage[offset] = rng.random(shape[1:], dtype=np.float32)
+        return voltage
     raise ValueError(f"`initial_state` must be one of {INITIAL_STATES}. Received: {kind!r}")

@@ -1,0 +1,95 @@
+"""Argument parsing and error handling for ``snnconvert inspect | evaluate | sweep``."""
+
+import argparse
+import sys
+
+from snnconvert.cli import commands
+from snnconvert.errors import ConversionError, ModelLoadError
+from snnconvert.simulation.state import INITIAL_STATES
+
+# Errors a user can fix from the message alone: printed as one line, no traceback.
+_USER_ERRORS = (ConversionError, ModelLoadError, ValueError, FileNotFoundError, ImportError, OSError)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="snnconvert",
+        description="Convert Keras models to spiking neural networks, evaluate and sweep them.",
+    )
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    inspect = subcommands.add_parser("inspect", help="show what each Keras layer becomes")
+    inspect.add_argument("model", help="a .h5 or .keras model file")
+    _add_conversion_options(inspect, multiple=False)
+    inspect.set_defaults(run=commands.inspect)
+
+    evaluate = subcommands.add_parser("evaluate", help="spiking accuracy and per-layer spikes")
+    evaluate.add_argument("model", help="a .h5 or .keras model file")
+    _add_data_options(evaluate)
+    _add_conversion_options(evaluate, multiple=False)
+    _add_simulation_options(evaluate, multiple=False)
+    evaluate.add_argument("--output", help="also write the report as JSON to this file")
+    evaluate.set_defaults(run=commands.evaluate)
+
+    sweep = subcommands.add_parser("sweep", help="accuracy and spikes over scales, synapses and steps")
+    sweep.add_argument("model", help="a .h5 or .keras model file")
+    _add_data_options(sweep)
+    _add_conversion_options(sweep, multiple=True)
+    _add_simulation_options(sweep, multiple=True)
+    sweep.add_argument("--output", required=True, help="CSV file; rows are appended as they finish "
+                       "and an existing file is resumed")
+    sweep.add_argument("--plot", help="also draw accuracy and spikes against scale into this PNG")
+    sweep.set_defaults(run=commands.sweep)
+    return parser
+
+
+def _add_data_options(parser):
+    parser.add_argument("--dataset", required=True,
+                        help="mnist, fashion_mnist, digits (offline), or a .npz file with x and y")
+    parser.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ IDX files "
+                        "(default: $SNNCONVERT_DATA, else download)")
+    parser.add_argument("--split", default="test", choices=("train", "test"))
+    parser.add_argument("--n-test", type=int, help="use only the first N samples")
+    parser.add_argument("--pixel-scale", type=float,
+                        help="divide pixel values by this (default: the dataset's maximum, "
+                        "255 for integer .npz data, 1 for float data)")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_conversion_options(parser, multiple):
+    nargs = "+" if multiple else None
+    parser.add_argument("--scale", type=float, nargs=nargs, default=[10.0] if multiple else 10.0,
+                        help="scale_firing_rates (default 10)")
+    parser.add_argument("--synapse", type=float, nargs=nargs, default=[0.005] if multiple else 0.005,
+                        help="low-pass synapse time constant in seconds, 0 for none (default 0.005)")
+    if not multiple:
+        parser.add_argument("--neuron-type", default="spiking", choices=("spiking", "rate"))
+
+
+def _add_simulation_options(parser, multiple):
+    parser.add_argument("--n-steps", type=int, nargs="+" if multiple else None,
+                        default=[30] if multiple else 30, help="timesteps (default 30)")
+    parser.add_argument("--dt", type=float, default=0.001, help="step length in seconds (default 0.001)")
+    parser.add_argument("--initial-state", default="uniform", choices=INITIAL_STATES)
+    parser.add_argument("--readout", default="last", choices=("last", "mean"),
+                        help="argmax of the last step, or of the mean of the last --readout-steps")
+    parser.add_argument("--readout-steps", type=int, default=10)
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        print("snnconvert: interrupted", file=sys.stderr)
+        return 130
+    except _USER_ERRORS as error:
+        message = str(error).strip() or type(error).__name__
+        print(f"snnconvert: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

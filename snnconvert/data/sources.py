@@ -1,0 +1,44 @@
+"""Evaluation data by name (a known dataset) or by file (``.npz``)."""
+
+from pathlib import Path
+
+import numpy as np
+
+from snnconvert.data.datasets import DATASETS, load_dataset
+
+_NPZ_KEYS = (("x_test", "y_test"), ("x", "y"))
+
+
+def load_labelled_data(source, split="test", data_dir=None):
+    """``(images, labels, pixel_scale)`` for a dataset name or an ``.npz`` file.
+
+    ``pixel_scale`` is what to divide the raw values by to reach the range the
+    models were trained on: the dataset's maximum pixel value for named datasets,
+    255 for integer arrays from a file, 1 for float arrays (assumed scaled already).
+    """
+    if source in DATASETS:
+        images, labels = load_dataset(source, split, data_dir=data_dir)
+        return images, labels, float(DATASETS[source].pixel_max)
+    path = Path(source)
+    if path.suffix != ".npz":
+        known = ", ".join(DATASETS)
+        raise ValueError(
+            f"Unknown dataset {source!r}: expected one of {known}, or a .npz file with "
+            "arrays x and y (or x_test and y_test)."
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"Dataset file {str(path)!r} does not exist.")
+    with np.load(path, allow_pickle=False) as archive:
+        for x_key, y_key in _NPZ_KEYS:
+            if x_key in archive and y_key in archive:
+                images, labels = archive[x_key], archive[y_key]
+                break
+        else:
+            raise ValueError(
+                f"{str(path)!r} holds arrays {sorted(archive.files)}; expected x and y "
+                "(or x_test and y_test)."
+            )
+    if len(images) != len(labels):
+        raise ValueError(f"{str(path)!r}: {len(images)} samples but {len(labels)} labels.")
+    pixel_scale = 255.0 if np.issubdtype(images.dtype, np.integer) else 1.0
+    return images, labels, pixel_scale

@@ -1,0 +1,61 @@
+"""The evaluation report: accuracies, then per-layer spikes and operations."""
+
+from snnconvert.metrics.evaluation import format_table
+from snnconvert.reports.operations import ann_macs, synaptic_operations
+
+
+def evaluation_report(network, result, **context):
+    """A JSON-ready dict describing ``result`` (an ``EvaluationResult`` of ``network``).
+
+    ``context`` (model path, dataset, options...) is stored as given.
+    """
+    simulation = result.simulation
+    n_images = simulation.n_images
+    synops = synaptic_operations(network.graph, simulation.activity)
+    layers = []
+    for name, activity in simulation.activity.items():
+        layers.append({**activity.to_dict(), "synaptic_ops_per_image": synops[name] / n_images})
+    return {
+        **context,
+        "n_images": n_images,
+        "n_steps": simulation.n_steps,
+        "dt": simulation.dt,
+        "readout": result.readout,
+        "keras_accuracy": result.keras_accuracy,
+        "snn_accuracy": result.accuracy,
+        "accuracy_per_step": [float(a) for a in result.accuracy_per_step],
+        "spikes_per_image": result.spikes_per_image,
+        "synaptic_ops_per_image": sum(synops.values()) / n_images,
+        "ann_macs_per_image": ann_macs(network.graph),
+        "layers": layers,
+    }
+
+
+def format_evaluation_report(report):
+    """The report of :func:`evaluation_report` as text for a terminal."""
+    keras = report["keras_accuracy"]
+    lines = [
+        f"images {report['n_images']}, {report['n_steps']} steps of {report['dt'] * 1e3:g} ms, "
+        f"readout: {report['readout']}",
+        f"keras accuracy {'n/a' if keras is None else f'{keras:.2%}'}   "
+        f"spiking accuracy {report['snn_accuracy']:.2%}",
+        f"spikes per image {report['spikes_per_image']:,.0f}   synaptic ops per image "
+        f"{report['synaptic_ops_per_image']:,.0f}   ANN MACs per image {report['ann_macs_per_image']:,}",
+        "",
+    ]
+    header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent", "synops/image")
+    rows = [
+        (
+            layer["layer"],
+            f"{layer['neurons']:,}",
+            f"{layer['total_spikes']:,}" if layer["spiking"] else f"{layer['total_spikes']:,.1f} (rate)",
+            f"{layer['spikes_per_image']:,.1f}",
+            f"{layer['mean_rate_hz']:.1f}",
+            f"{layer['max_rate_hz']:.1f}",
+            f"{layer['silent_fraction']:.1%}",
+            f"{layer['synaptic_ops_per_image']:,.0f}",
+        )
+        for layer in report["layers"]
+    ]
+    lines.extend(format_table(header, rows))
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""What each Keras layer became: the rows of ``snnconvert inspect``."""
+
+from snnconvert.ir import NeuronNode, SynapseNode
+
+
+def layer_rows(keras_model, graph):
+    """One dict per Keras layer, in model order, describing its spiking counterpart."""
+    by_layer = {}
+    for node in graph:
+        for layer_name in node.source.split("+"):
+            by_layer.setdefault(layer_name, []).append(node)
+    rows = []
+    for layer in _layers_in_order(keras_model):
+        nodes = by_layer.get(layer.name, [])
+        neurons = [n for n in nodes if isinstance(n, NeuronNode)]
+        synapses = [n for n in nodes if isinstance(n, SynapseNode)]
+        folded = [n for n in nodes if n.source.split("+")[0] != layer.name]
+        weighted = [n for n in nodes if hasattr(n, "fan_in") and n not in folded]
+        rows.append({
+            "layer": layer.name,
+            "type": type(layer).__name__,
+            "becomes": _becomes(nodes, folded),
+            "neuron_type": type(neurons[0].neuron_type).__name__ if neurons else "",
+            "neurons": sum(n.size for n in neurons),
+            "scale": neurons[0].gain if neurons else None,
+            "synapse": synapses[0].synapse.tau if synapses else None,
+            "parameters": int(layer.count_params()) if layer.built else 0,
+            "fan_in": weighted[0].fan_in if weighted else None,
+        })
+    return rows
+
+
+def _becomes(nodes, folded):
+    if folded:
+        return f"folded into {folded[0].source.split('+')[0]}"
+    if not nodes:
+        return "identity"
+    return " + ".join(node.kind for node in nodes)
+
+
+def _layers_in_order(model):
+    functional = getattr(model, "_functional", None) or model
+    return list(functional.layers if hasattr(functional, "layers") else model.layers)
+
+
+def format_layer_rows(rows):
+    """Rows of :func:`layer_rows` as a text table."""
+    from snnconvert.metrics.evaluation import format_table
+
+    header = ("layer", "type", "becomes", "neurons", "neuron type", "scale", "synapse", "params", "fan-in")
+    lines = [
+        (
+            row["layer"],
+            row["type"],
+            row["becomes"],
+            str(row["neurons"] or ""),
+            row["neuron_type"],
+            "" if row["scale"] is None else f"{row['scale']:g}",
+            "" if row["synapse"] is None else f"{row['synapse']:g} s",
+            f"{row['parameters']:,}",
+            "" if row["fan_in"] is None else str(row["fan_in"]),
+        )
+        for row in rows
+    ]
+    return "\n".join(format_table(header, lines))

@@ -1,0 +1,146 @@
+"""Sweeps over scale, synapse and number of steps, written row by row to CSV.
+
+Each finished combination is appended and flushed at once, so an interrupted sweep
+keeps its rows, and running it again with the same file resumes where it stopped.
+"""
+
+import csv
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from snnconvert.conversion import convert
+from snnconvert.loading import load_keras_model
+from snnconvert.reports.operations import synaptic_operations
+
+SWEEP_FIELDS = (
+    "scale", "synapse", "n_steps", "accuracy", "keras_accuracy",
+    "spikes_per_image", "synaptic_ops_per_image", "wall_time_s",
+)
+
+
+def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=None,
+              batch_size=100, progress=True, **evaluate_options):
+    """Evaluate every combination of ``scales`` x ``synapses`` x ``n_steps``.
+
+    Args:
+        model: a ``keras.Model`` or a model file.
+        x, y: evaluation data (as for ``SpikingNetwork.evaluate``).
+        output: a CSV path; existing rows there are kept and their combinations
+            skipped (resume).
+
+    Returns:
+        the list of rows (dicts with ``SWEEP_FIELDS``), including resumed ones.
+    """
+    keras_model = load_keras_model(model)
+    combos = list(itertools.product(scales, synapses, n_steps))
+    rows = _read_rows(output) if output else []
+    done = {(r["scale"], r["synapse"], r["n_steps"]) for r in rows}
+    keras_accuracy = _keras_accuracy(keras_model, x, y, batch_size)
+    writer = _RowWriter(output) if output else None
+    try:
+        for scale, synapse, steps in tqdm(combos, desc="sweep", unit="run", disable=not progress):
+            if (float(scale), float(synapse), int(steps)) in done:
+                continue
+            network = convert(keras_model, scale_firing_rates=scale, synapse=synapse or None)
+            start = time.perf_counter()
+            result = network.evaluate(x, y, steps, batch_size=batch_size, compare_keras=False,
+                                      progress=False, **evaluate_options)
+            elapsed = time.perf_counter() - start
+            synops = synaptic_operations(network.graph, result.activity)
+            row = {
+                "scale": float(scale),
+                "synapse": float(synapse),
+                "n_steps": int(steps),
+                "accuracy": result.accuracy,
+                "keras_accuracy": keras_accuracy,
+                "spikes_per_image": result.spikes_per_image,
+                "synaptic_ops_per_image": sum(synops.values()) / result.simulation.n_images,
+                "wall_time_s": elapsed,
+            }
+            rows.append(row)
+            if writer:
+                writer.write(row)
+    finally:
+        if writer:
+            writer.close()
+    return rows
+
+
+def _keras_accuracy(keras_model, x, y, batch_size):
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        scores = np.asarray(keras_model(np.asarray(x[start:start + batch_size], np.float32), training=False))
+        correct += int(np.sum(scores.reshape(len(scores), -1).argmax(axis=1) == np.asarray(y[start:start + batch_size])))
+    return correct / len(x)
+
+
+def _read_rows(path):
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    with path.open(newline="") as file:
+        reader = csv.DictReader(file)
+        if tuple(reader.fieldnames or ()) != SWEEP_FIELDS:
+            raise ValueError(
+                f"{str(path)!r} is not a sweep file of this version (columns {reader.fieldnames}); "
+                "choose another --output or delete it."
+            )
+        return [
+            {k: (int(v) if k == "n_steps" else float(v)) for k, v in row.items()} for row in reader
+        ]
+
+
+class _RowWriter:
+    def __init__(self, path):
+        path = Path(path)
+        new = not path.exists() or path.stat().st_size == 0
+        self.file = path.open("a", newline="")
+        self.writer = csv.DictWriter(self.file, fieldnames=SWEEP_FIELDS)
+        if new:
+            self.writer.writeheader()
+            self.file.flush()
+
+    def write(self, row):
+        self.writer.writerow(row)
+        self.file.flush()
+
+    def close(self):
+        self.file.close()
+
+
+def plot_sweep(rows, path):
+    """Accuracy and spikes per image against scale, one line per synapse (and n_steps)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (accuracy_axis, spikes_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
+    groups = sorted({(r["synapse"], r["n_steps"]) for r in rows})
+    several_steps = len({steps for _, steps in groups}) > 1
+    for synapse, steps in groups:
+        selected = sorted((r for r in rows if (r["synapse"], r["n_steps"]) == (synapse, steps)),
+                          key=lambda r: r["scale"])
+        scales = [r["scale"] for r in selected]
+        label = "no synapse" if synapse == 0 else f"synapse {synapse * 1e3:g} ms"
+        if several_steps:
+            label += f", {steps} steps"
+        accuracy_axis.plot(scales, [100 * r["accuracy"] for r in selected], marker="o", label=label)
+        spikes_axis.plot(scales, [r["spikes_per_image"] for r in selected], marker="o", label=label)
+    keras_accuracy = rows[0]["keras_accuracy"] if rows else None
+    if keras_accuracy is not None:
+        accuracy_axis.axhline(100 * keras_accuracy, color="black", linestyle="--", label="Keras model")
+    accuracy_axis.set(xscale="log", xlabel="scale_firing_rates", ylabel="accuracy (%)",
+                      title="Accuracy against scale")
+    spikes_axis.set(xscale="log", yscale="log", xlabel="scale_firing_rates", ylabel="spikes per image",
+                    title="Spikes against scale")
+    for axis in (accuracy_axis, spikes_axis):
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
