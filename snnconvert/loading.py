@@ -1,6 +1,8 @@
 """Loading Keras models from files without executing code stored in them."""
 
 import json
+import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +26,11 @@ def load_keras_model(source, custom_objects=None):
     """
     if isinstance(source, keras.Model):
         return source
+    if type(source).__module__.startswith("tf_keras"):
+        raise TypeError(
+            f"Received a tf_keras (Keras 2) {type(source).__name__}; snnconvert works with "
+            "Keras 3. Save it with model.save('model.h5') and pass the file path instead."
+        )
     if not isinstance(source, (str, Path)):
         raise TypeError(
             f"Expected a keras.Model or a path to a .h5/.keras file. Received {type(source).__name__}."
@@ -42,10 +49,33 @@ def load_keras_model(source, custom_objects=None):
         _check_keras_archive(path)
     else:
         _check_hdf5_model(path)
-    try:
-        return keras.models.load_model(path, custom_objects=custom_objects, compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises many types; each becomes one clear message
-        raise ModelLoadError(_explain_load_failure(path, error)) from error
+    with _lowercase_suffix(path) as loadable:
+        try:
+            return keras.models.load_model(
+                loadable, custom_objects=custom_objects, compile=False, safe_mode=True
+            )
+        except Exception as error:  # Keras raises many types; each becomes one clear message
+            raise ModelLoadError(_explain_load_failure(path, error)) from error
+
+
+class _lowercase_suffix:
+    """Keras recognises only lower-case suffixes; '.H5' files load through a link."""
+
+    def __init__(self, path):
+        self.path = path
+        self.folder = None
+
+    def __enter__(self):
+        if self.path.suffix == self.path.suffix.lower():
+            return self.path
+        self.folder = tempfile.TemporaryDirectory()
+        link = Path(self.folder.name) / (self.path.stem + self.path.suffix.lower())
+        link.symlink_to(self.path.resolve())
+        return link
+
+    def __exit__(self, *exc_info):
+        if self.folder is not None:
+            self.folder.cleanup()
 
 
 def _check_hdf5_model(path):
@@ -63,8 +93,8 @@ def _check_hdf5_model(path):
             "and pass the model object to snnconvert instead."
         )
     if isinstance(config, bytes):
-        config = config.decode("utf-8")
-    _refuse_stored_code(path, json.loads(config))
+        config = config.decode("utf-8", errors="replace")
+    _refuse_stored_code(path, _parse_config(path, config, "model_config attribute"))
 
 
 def _check_keras_archive(path):
@@ -73,7 +103,16 @@ def _check_keras_archive(path):
     with zipfile.ZipFile(path) as archive:
         if "config.json" not in archive.namelist():
             raise ModelLoadError(f"{str(path)!r} has no config.json; it is not a saved Keras model.")
-        _refuse_stored_code(path, json.loads(archive.read("config.json")))
+        _refuse_stored_code(path, _parse_config(path, archive.read("config.json"), "config.json"))
+
+
+def _parse_config(path, text, where):
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelLoadError(
+            f"{str(path)!r} is corrupt: its {where} is not valid JSON ({error}). Re-save the model."
+        ) from None
 
 
 def _refuse_stored_code(path, config):
@@ -101,10 +140,22 @@ def _find_lambda_layers(config):
 
 
 def _explain_load_failure(path, error):
-    text = str(error)
-    if "Unknown" in text or "custom_objects" in text or "Could not locate" in text:
+    text = _error_chain_text(error)
+    unknown = re.search(r"(Could not locate (?:class|function) '[^']+'|Unknown (?:layer|object)[^.:\n]*: '?[^'\n.]+'?)", text)
+    if unknown or "custom_objects" in text:
+        found = unknown.group(1) if unknown else text.strip().splitlines()[0]
         return (
-            f"{str(path)!r} uses custom classes or functions Keras does not know: {text.splitlines()[0]} "
-            "Pass them with convert(..., custom_objects={'Name': Class})."
+            f"{str(path)!r} uses custom classes or functions Keras does not know ({found}). "
+            "Import the code that defines them and pass them with "
+            "convert(..., custom_objects={'Name': Class}), using the name they were registered under."
         )
-    return f"Keras could not load {str(path)!r}: {type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"Keras could not load {str(path)!r}: {type(error).__name__}: {first_line}"
+
+
+def _error_chain_text(error):
+    parts = []
+    while error is not None and len(parts) < 10:
+        parts.append(str(error))
+        error = error.__cause__ or error.__context__
+    return "\n".join(parts)

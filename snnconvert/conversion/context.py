@@ -37,12 +37,16 @@ class ConversionContext:
         return self.output_shapes[0]
 
     def add(self, node_type, *, name, inputs, shape, source, **params):
-        """Append a node and return its (unique) name."""
+        """Append a node and return its (unique) name.
+
+        A layer called several times gets ``name#2``, ``name#3``...: Keras never puts
+        ``#`` in the names it generates, so these cannot collide with another layer.
+        """
         unique = name
-        suffix = 1
+        call = 1
         while unique in self._names:
-            unique = f"{name}_{suffix}"
-            suffix += 1
+            call += 1
+            unique = f"{name}#{call}"
         self._names.add(unique)
         params = {k: _as_float32(v) for k, v in params.items()}
         self.nodes.append(
@@ -112,7 +116,8 @@ def _check_synapse(value, name):
     try:
         return as_synapse(value)
     except ValueError as error:
-        raise ValueError(str(error).replace("`synapse`", f"`{name}`", 1)) from None
+        message = str(error).replace("`synapse`", f"`{name}`").replace("synapse=", f"{name}=")
+        raise ValueError(message) from None
 
 
 def _as_float32(value):

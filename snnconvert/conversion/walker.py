@@ -13,17 +13,28 @@ def build_graph(model, context: ConversionContext):
     functional = _functional_view(model)
     output_ids = {id(tensor) for tensor in functional.outputs}
     names = {}  # id(KerasTensor) -> IR node name
-    for keras_node in _topological_nodes(functional.outputs):
+    # Input nodes first, in the model's input order: data arrays are matched to them.
+    for tensor in functional.inputs:
+        layer = _producer(tensor).operation
+        names[id(tensor)] = context.add(
+            InputNode, name=layer.name, inputs=(), shape=_known_shape(layer, tensor), source=layer.name
+        )
+    ordered = _topological_nodes(functional.outputs)
+    consumed = {id(t) for node in ordered for t in node.input_tensors}
+    for keras_node in ordered:
         layer = keras_node.operation
         if isinstance(layer, keras.layers.InputLayer):
-            tensor = keras_node.output_tensors[0]
-            names[id(tensor)] = context.add(
-                InputNode, name=layer.name, inputs=(), shape=_known_shape(layer, tensor), source=layer.name
-            )
+            if id(keras_node.output_tensors[0]) not in names:
+                raise ConversionError(
+                    f"Input layer {layer.name!r} is used by the model but is not one of its inputs."
+                )
             continue
         rule = find_rule(layer)
         context.output_shapes = [_known_shape(layer, t) for t in keras_node.output_tensors]
-        context.is_model_output = any(id(t) in output_ids for t in keras_node.output_tensors)
+        # Only a value that leaves the network and feeds nothing else may lose a softmax.
+        context.is_model_output = all(
+            id(t) in output_ids and id(t) not in consumed for t in keras_node.output_tensors
+        )
         inputs = [names[id(tensor)] for tensor in keras_node.input_tensors]
         produced = rule.convert(layer, inputs, context)
         produced = [produced] if isinstance(produced, str) else list(produced)

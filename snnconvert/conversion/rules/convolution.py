@@ -4,12 +4,13 @@ from keras import layers
 
 from snnconvert.conversion.activations import apply_activation
 from snnconvert.conversion.registry import register
+from snnconvert.conversion.weights import kernel_and_bias
 from snnconvert.ir import Conv2DNode
 
 
 @register(layers.Conv2D, supported_values={"data_format": ["channels_last"], "groups": [1]})
 def convert_conv2d(layer, inputs, context):
-    kernel, *rest = layer.get_weights()
+    kernel, bias = kernel_and_bias(layer)
     linear = context.add(
         Conv2DNode,
         name=layer.name,
@@ -17,7 +18,7 @@ def convert_conv2d(layer, inputs, context):
         shape=context.output_shape,
         source=layer.name,
         kernel=kernel,
-        bias=rest[0] if layer.use_bias else None,
+        bias=bias,
         strides=tuple(layer.strides),
         padding=layer.padding,
         dilation_rate=tuple(layer.dilation_rate),

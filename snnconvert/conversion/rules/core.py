@@ -4,12 +4,13 @@ from keras import layers
 
 from snnconvert.conversion.activations import apply_activation
 from snnconvert.conversion.registry import register
+from snnconvert.conversion.weights import kernel_and_bias
 from snnconvert.ir import DenseNode
 
 
 @register(layers.Dense)
 def convert_dense(layer, inputs, context):
-    kernel, *rest = layer.get_weights()
+    kernel, bias = kernel_and_bias(layer)
     linear = context.add(
         DenseNode,
         name=layer.name,
@@ -17,7 +18,7 @@ def convert_dense(layer, inputs, context):
         shape=context.output_shape,
         source=layer.name,
         kernel=kernel,
-        bias=rest[0] if layer.use_bias else None,
+        bias=bias,
     )
     return apply_activation(layer, layer.activation, linear, context)
 

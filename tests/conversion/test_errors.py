@@ -1,0 +1,538 @@
+"""What cannot be converted or loaded is refused with a message naming the culprit.
+
+Each check asserts the exception type and that the message names the layer (or
+option, or file) and the offending value, so a user can act on it.
+"""
+
+import os
+import zipfile
+
+import h5py
+import keras
+import numpy as np
+import pytest
+from conversion_helpers import randomize_weights
+
+import snnconvert
+from snnconvert import ConversionError, ModelLoadError
+
+L = keras.layers
+
+
+def seq(input_shape, *layers):
+    return keras.Sequential([keras.Input(input_shape), *layers])
+
+
+def small_model():
+    return seq((4,), L.Dense(3, activation="relu", name="hidden"), L.Dense(2, name="out"))
+
+
+def assert_message_names(error, *parts):
+    message = str(error.value)
+    for part in parts:
+        assert part in message, f"{part!r} not in message: {message}"
+
+
+# ------------------------------------------------------------- unsupported layers
+@pytest.mark.parametrize(
+    "layer, type_name, input_shape",
+    [
+        (lambda: L.MaxPooling2D(name="pool_max"), "MaxPooling2D", (6, 6, 2)),
+        (lambda: L.LSTM(3, name="recurrent"), "LSTM", (5, 4)),
+        (lambda: L.Conv1D(2, 3, name="conv_1d"), "Conv1D", (8, 3)),
+        (lambda: L.DepthwiseConv2D(3, name="depthwise"), "DepthwiseConv2D", (6, 6, 2)),
+        (lambda: L.LeakyReLU(name="leaky"), "LeakyReLU", (4,)),
+        (lambda: L.Subtract(name="minus"), "Subtract", None),
+    ],
+    ids=["MaxPooling2D", "LSTM", "Conv1D", "DepthwiseConv2D", "LeakyReLU", "Subtract"],
+)
+def test_unsupported_layer_names_layer_and_type(layer, type_name, input_shape):
+    if input_shape is None:
+        x = keras.Input((4,))
+        model = keras.Model(x, layer()([L.Dense(3)(x), L.Dense(3)(x)]))
+    else:
+        model = seq(input_shape, layer())
+    name = model.layers[-1].name
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(model)
+    assert_message_names(error, repr(name), type_name, "Supported layer types", "Dense")
+
+
+def test_subclass_of_a_supported_layer_is_refused():
+    """A subclass may change ``call``; it must not silently get the Dense rule."""
+
+    class ScaledDense(L.Dense):
+        def call(self, inputs):
+            return 2 * super().call(inputs)
+
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(seq((4,), ScaledDense(3, name="scaled")))
+    assert_message_names(error, "'scaled'", "ScaledDense")
+
+
+def test_nested_model_is_refused_with_its_name():
+    inner = seq((4,), L.Dense(3))
+    inner.name = "inner_block"
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(seq((4,), inner, L.Dense(2)))
+    assert_message_names(error, "'inner_block'", "Sequential")
+
+
+def test_live_lambda_layer_is_refused():
+    model = seq((4,), L.Lambda(lambda x: x * 2, name="doubling"))
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(model)
+    assert_message_names(error, "'doubling'", "Lambda")
+
+
+# ------------------------------------------------------- unsupported activations
+@pytest.mark.parametrize(
+    "model, layer_name, activation",
+    [
+        (lambda: seq((4,), L.Dense(3, activation="tanh", name="dense_tanh"), L.Dense(2)), "dense_tanh", "tanh"),
+        (lambda: seq((4,), L.Dense(3, activation="tanh", name="out_tanh")), "out_tanh", "tanh"),
+        (lambda: seq((5, 5, 2), L.Conv2D(2, 3, activation="sigmoid", name="conv_sig")), "conv_sig", "sigmoid"),
+        (lambda: seq((4,), L.Activation("elu", name="act_elu")), "act_elu", "elu"),
+        (lambda: seq((4,), L.Dense(3, activation="relu6", name="dense_relu6")), "dense_relu6", "relu6"),
+    ],
+    ids=["tanh_hidden", "tanh_output", "sigmoid_conv", "elu_activation_layer", "relu6"],
+)
+def test_unsupported_activation_names_layer_and_activation(model, layer_name, activation):
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(model())
+    assert_message_names(error, repr(layer_name), repr(activation), "relu")
+
+
+@pytest.mark.parametrize("as_layer", [False, True], ids=["dense_activation", "activation_layer"])
+def test_softmax_on_a_hidden_layer_is_refused(as_layer):
+    if as_layer:
+        model = seq((4,), L.Dense(3), L.Activation("softmax", name="hidden_softmax"), L.Dense(2))
+    else:
+        model = seq((4,), L.Dense(3, activation="softmax", name="hidden_softmax"), L.Dense(2))
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(model)
+    assert_message_names(error, "'hidden_softmax'", "'softmax'", "output layer")
+
+
+# ------------------------------------------------------------ unsupported options
+@pytest.mark.parametrize(
+    "layer, option, value",
+    [
+        (lambda: L.ReLU(max_value=6, name="capped"), "max_value", "6"),
+        (lambda: L.ReLU(negative_slope=0.1, name="capped"), "negative_slope", "0.1"),
+        (lambda: L.ReLU(threshold=0.5, name="capped"), "threshold", "0.5"),
+    ],
+    ids=["max_value", "negative_slope", "threshold"],
+)
+def test_relu_options_are_refused(layer, option, value):
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(seq((4,), L.Dense(3), layer()))
+    assert_message_names(error, "'capped'", "ReLU", f"{option}={value}")
+
+
+def test_grouped_convolution_is_refused():
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(seq((6, 6, 4), L.Conv2D(2, 3, groups=2, name="grouped")))
+    assert_message_names(error, "'grouped'", "groups=2")
+
+
+@pytest.mark.parametrize(
+    "layer, name",
+    [
+        (lambda: L.Conv2D(2, 3, data_format="channels_first", name="cf"), "Conv2D"),
+        (lambda: L.AveragePooling2D(2, data_format="channels_first", name="cf"), "AveragePooling2D"),
+        (lambda: L.GlobalAveragePooling2D(data_format="channels_first", name="cf"), "GlobalAveragePooling2D"),
+    ],
+    ids=["Conv2D", "AveragePooling2D", "GlobalAveragePooling2D"],
+)
+def test_channels_first_is_refused(layer, name):
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(seq((2, 6, 6), layer()))
+    assert_message_names(error, "'cf'", name, "data_format='channels_first'")
+
+
+def test_flatten_of_channels_first_images_is_refused():
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(seq((2, 4, 4), L.Flatten(data_format="channels_first", name="flat_cf")))
+    assert_message_names(error, "'flat_cf'", "channels_first")
+
+
+def test_add_with_broadcasting_is_refused():
+    a, b = keras.Input((4, 4, 3)), keras.Input((1, 1, 3))
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(keras.Model([a, b], L.Add(name="broadcast_add")([a, b])))
+    assert_message_names(error, "'broadcast_add'", "(4, 4, 3)", "(1, 1, 3)")
+
+
+def test_concatenate_on_the_batch_axis_is_refused():
+    x = keras.Input((3,))
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(keras.Model(x, L.Concatenate(axis=0, name="batch_cat")([x, x])))
+    assert_message_names(error, "'batch_cat'", "batch axis")
+
+
+# --------------------------------------------------------------- convert() options
+BAD_OPTIONS = [
+    ({"scale_firing_rates": 0}, ["scale_firing_rates", "=0"]),
+    ({"scale_firing_rates": -1}, ["scale_firing_rates", "-1"]),
+    ({"scale_firing_rates": float("nan")}, ["scale_firing_rates", "nan"]),
+    ({"scale_firing_rates": "abc"}, ["scale_firing_rates", "'abc'"]),
+    ({"scale_firing_rates": True}, ["scale_firing_rates", "True"]),
+    ({"scale_firing_rates": None}, ["scale_firing_rates", "None"]),
+    ({"scale_firing_rates": {"hidden": 0}}, ["scale_firing_rates['hidden']", "0"]),
+    ({"scale_firing_rates": {"hidden": "x"}}, ["scale_firing_rates['hidden']", "'x'"]),
+    ({"scale_firing_rates": {3: 2.0}}, ["scale_firing_rates", "3"]),
+    ({"synapse": -0.1}, ["synapse", "-0.1"]),
+    ({"synapse": "abc"}, ["synapse", "'abc'"]),
+    ({"synapse": float("inf")}, ["synapse", "inf"]),
+    ({"synapse": {"hidden": -1}}, ["synapse['hidden']", "-1"]),
+    ({"neuron_type": "lif"}, ["neuron_type", "'lif'", "'spiking'", "'rate'"]),
+    ({"neuron_type": None}, ["neuron_type", "None"]),
+]
+
+
+@pytest.mark.parametrize("options, parts", BAD_OPTIONS, ids=[repr(options) for options, _ in BAD_OPTIONS])
+def test_bad_option_values_raise_value_error(options, parts):
+    with pytest.raises(ValueError) as error:
+        snnconvert.convert(small_model(), **options)
+    assert_message_names(error, *parts)
+
+
+@pytest.mark.parametrize("option", ["scale_firing_rates", "synapse"])
+@pytest.mark.parametrize("layer", ["no_such_layer", "out"], ids=["missing_layer", "layer_without_neurons"])
+def test_per_layer_option_naming_a_layer_without_neurons_is_refused(option, layer):
+    value = {layer: 2.0} if option == "scale_firing_rates" else {layer: 0.01}
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(small_model(), **{option: value})
+    assert_message_names(error, option, repr(layer), "'hidden'")
+
+
+def test_option_errors_come_before_the_file_is_read(tmp_path):
+    with pytest.raises(ValueError, match="scale_firing_rates"):
+        snnconvert.convert(tmp_path / "missing.h5", scale_firing_rates=-1)
+
+
+# ------------------------------------------------------------------ model shapes
+@pytest.mark.parametrize(
+    "layer",
+    [lambda: L.GlobalAveragePooling1D(), lambda: L.Dense(2)],
+    ids=["GlobalAveragePooling1D", "Dense"],
+)
+def test_unknown_input_dimensions_are_refused(layer):
+    inputs = keras.Input((None, 3), name="variable_length")
+    model = keras.Model(inputs, layer()(inputs))
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(model)
+    assert_message_names(error, "'variable_length'", "(None, None, 3)", "unknown")
+
+
+def test_unbuilt_sequential_is_refused():
+    model = keras.Sequential([L.Dense(2)], name="unbuilt")
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(model)
+    assert_message_names(error, "'unbuilt'", "input shape")
+
+
+def test_subclassed_model_is_refused():
+    class Custom(keras.Model):
+        def __init__(self):
+            super().__init__(name="custom_model")
+            self.dense = L.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Custom()
+    model(np.zeros((1, 3), np.float32))
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(model)
+    assert_message_names(error, "'custom_model'", "subclassed")
+
+
+@pytest.mark.parametrize("source", [42, L.Dense(2), None], ids=["int", "layer", "None"])
+def test_not_a_model_or_path_raises_type_error(source):
+    with pytest.raises(TypeError) as error:
+        snnconvert.convert(source)
+    assert_message_names(error, type(source).__name__)
+
+
+def test_live_tf_keras_model_message_says_keras_2():
+    tf_keras = pytest.importorskip("tf_keras")
+    model = tf_keras.Sequential([tf_keras.layers.Dense(2, input_shape=(3,))])
+    with pytest.raises((TypeError, ConversionError)) as error:
+        snnconvert.convert(model)
+    message = str(error.value).lower()
+    assert "tf_keras" in message or "keras 2" in message
+
+
+# ------------------------------------------------------------------------ files
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere.h5"
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "does not exist")
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_empty_file(tmp_path, suffix):
+    path = tmp_path / f"empty{suffix}"
+    path.touch()
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(str(path))
+    assert_message_names(error, str(path), "empty")
+
+
+def test_directory_instead_of_file(tmp_path):
+    path = tmp_path / "folder.keras"
+    path.mkdir()
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "not a regular file")
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".pb", ""])
+def test_wrong_suffix(tmp_path, suffix):
+    path = tmp_path / f"model{suffix}"
+    small_model().save(tmp_path / "model.keras")
+    (tmp_path / "model.keras").rename(path)
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), ".keras", ".h5")
+
+
+@pytest.fixture
+def saved_h5(tmp_path):
+    path = tmp_path / "valid.h5"
+    randomize_weights(small_model()).save(path)
+    return path
+
+
+@pytest.fixture
+def saved_keras(tmp_path):
+    path = tmp_path / "valid.keras"
+    randomize_weights(small_model()).save(path)
+    return path
+
+
+def test_truncated_h5(saved_h5, tmp_path):
+    data = saved_h5.read_bytes()
+    path = tmp_path / "truncated.h5"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "HDF5", "truncated")
+
+
+def test_truncated_keras_archive(saved_keras, tmp_path):
+    data = saved_keras.read_bytes()
+    path = tmp_path / "truncated.keras"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), ".keras archive")
+
+
+def test_text_file_renamed_h5(tmp_path):
+    path = tmp_path / "notes.h5"
+    path.write_text("this is not an HDF5 file\n")
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "not a readable HDF5 file")
+
+
+def test_keras_file_that_is_not_a_zip(tmp_path):
+    path = tmp_path / "notes.keras"
+    path.write_text('{"class_name": "Sequential"}')
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "not a valid .keras archive")
+
+
+def test_h5_file_saved_as_keras(saved_h5, tmp_path):
+    path = tmp_path / "really_h5.keras"
+    path.write_bytes(saved_h5.read_bytes())
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "not a valid .keras archive")
+
+
+def test_zip_without_config(tmp_path):
+    path = tmp_path / "other.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "config.json")
+
+
+def test_keras_archive_with_corrupt_config(saved_keras, tmp_path):
+    path = tmp_path / "corrupt_config.keras"
+    with zipfile.ZipFile(saved_keras) as source, zipfile.ZipFile(path, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, b"{not json" if name == "config.json" else data)
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path))
+
+
+def test_h5_with_corrupt_model_config(saved_h5, tmp_path):
+    path = tmp_path / "corrupt_config.h5"
+    path.write_bytes(saved_h5.read_bytes())
+    with h5py.File(path, "r+") as file:
+        file.attrs["model_config"] = "{not json"
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path))
+
+
+def test_keras_archive_with_corrupt_weights(saved_keras, tmp_path):
+    path = tmp_path / "corrupt_weights.keras"
+    with zipfile.ZipFile(saved_keras) as source, zipfile.ZipFile(path, "w") as target:
+        names = source.namelist()
+        assert "model.weights.h5" in names
+        for name in names:
+            target.writestr(name, b"junk" if name == "model.weights.h5" else source.read(name))
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path))
+
+
+@pytest.mark.parametrize("name", ["weights_only.h5", "model.weights.h5"])
+def test_weights_only_h5(tmp_path, name):
+    weights = tmp_path / "saved.weights.h5"
+    small_model().save_weights(weights)
+    path = tmp_path / name
+    if path != weights:
+        weights.rename(path)
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "no model architecture", "save_weights", "load_weights")
+
+
+def test_tf_keras_weights_only_h5(tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    model = tf_keras.Sequential([tf_keras.layers.Dense(2, input_shape=(3,))])
+    path = tmp_path / "tfk_weights.h5"
+    model.save_weights(path)
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "no model architecture")
+
+
+# ----------------------------------------------------------- code stored in files
+def _marker_lambda(marker):
+    """A function whose only visible effect is creating ``marker``.
+
+    The path is a constant inside the code object (not a default or closure value), so
+    it survives serialization of the lambda's bytecode.
+    """
+    return eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]")  # noqa: S307
+
+
+def _lambda_model(marker, nested):
+    lam = L.Lambda(_marker_lambda(marker), name="marker_lambda")
+    if nested:
+        inner = seq((4,), lam)
+        inner.name = "inner_with_lambda"
+        return seq((4,), L.Dense(4), inner, L.Dense(2))
+    return seq((4,), L.Dense(4), lam, L.Dense(2))
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["top_level", "nested_model"])
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_lambda_layer_in_file_is_refused_without_running_it(tmp_path, suffix, nested):
+    marker = tmp_path / "lambda_ran"
+    model = _lambda_model(marker, nested)
+    assert marker.exists()  # building the model ran the lambda: the marker works
+    path = tmp_path / f"with_lambda{suffix}"
+    model.save(path)
+    marker.unlink()
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "marker_lambda", "safe_mode", "executed")
+    assert "safe mode" in str(error.value)
+    assert not marker.exists(), "the Lambda's code ran while loading"
+    # Control: loading with safe mode off does run the stored code, so the check above
+    # would have caught it.
+    keras.models.load_model(path, safe_mode=False, compile=False)
+    assert marker.exists()
+
+
+def test_tf_keras_lambda_layer_in_h5_is_refused_without_running_it(tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    marker = tmp_path / "lambda_ran"
+    model = tf_keras.Sequential(
+        [
+            tf_keras.layers.InputLayer(input_shape=(4,)),
+            tf_keras.layers.Lambda(_marker_lambda(marker), name="marker_lambda"),
+            tf_keras.layers.Dense(2),
+        ]
+    )
+    path = tmp_path / "tfk_lambda.h5"
+    model.save(path)
+    marker.unlink(missing_ok=True)
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "marker_lambda", "safe mode")
+    assert not marker.exists()
+
+
+def _save_with_unknown_custom_layer(path, class_name):
+    """Save a model using a custom layer class that is unknown when loading."""
+
+    class_ = type(class_name, (L.Layer,), {"call": lambda self, x: x * 2})
+    class_.__module__ = "module_that_does_not_exist"
+    registered = keras.saving.register_keras_serializable(package="SnnconvertTest")(class_)
+    key = f"SnnconvertTest>{class_name}"
+    try:
+        seq((4,), L.Dense(3), registered(name="custom_layer"), L.Dense(2)).save(path)
+    finally:
+        keras.saving.get_custom_objects().pop(key, None)
+    assert key not in keras.saving.get_custom_objects()
+    return class_, key
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        ".h5",
+        ".keras",
+    ],
+)
+def test_unknown_custom_layer_message_names_the_class(tmp_path, suffix):
+    path = tmp_path / f"custom{suffix}"
+    _save_with_unknown_custom_layer(path, "DoublerUnknownA" + suffix.strip("."))
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "custom_objects", "DoublerUnknownA")
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_unknown_custom_layer_is_refused(tmp_path, suffix):
+    path = tmp_path / f"custom{suffix}"
+    _save_with_unknown_custom_layer(path, "DoublerUnknownB" + suffix.strip("."))
+    with pytest.raises(ModelLoadError) as error:
+        snnconvert.convert(path)
+    assert_message_names(error, str(path), "custom_objects")
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_custom_objects_are_passed_to_keras(tmp_path, suffix):
+    """With the class supplied the file loads; the layer itself then has no rule."""
+    path = tmp_path / f"custom{suffix}"
+    class_, key = _save_with_unknown_custom_layer(path, "DoublerKnown" + suffix.strip("."))
+    with pytest.raises(ConversionError) as error:
+        snnconvert.convert(path, custom_objects={key: class_})
+    assert_message_names(error, "'custom_layer'", class_.__name__)
+
+
+def test_no_file_is_left_open_after_a_failure(saved_h5, tmp_path):
+    """A refused file can be removed or overwritten right away (no dangling handle)."""
+    path = tmp_path / "weights_only.h5"
+    small_model().save_weights(tmp_path / "w.weights.h5")
+    os.replace(tmp_path / "w.weights.h5", path)
+    with pytest.raises(ModelLoadError):
+        snnconvert.convert(path)
+    with h5py.File(path, "w") as file:  # fails if h5py still holds it open read-only
+        file.attrs["x"] = 1
