@@ -4,6 +4,7 @@ import numpy as np
 
 import tensorflow as tf
 
+from snnconvert._validation import check_positive_int
 from snnconvert.metrics.evaluation import AccuracyTally, EvaluationResult, format_table
 from snnconvert.simulation import Simulator
 from snnconvert.simulation.simulator import ActivityCollector
@@ -24,7 +25,7 @@ class SpikingNetwork:
         self.notes = list(notes)
         self._simulators = {}
 
-    def simulator(self, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None, jit_compile=False):
+    def simulator(self, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None, jit_compile=True):
         """The (cached) :class:`~snnconvert.simulation.Simulator` for these settings."""
         key = (dt, initial_state, seed, chunk_steps, jit_compile)
         if key not in self._simulators:
@@ -69,6 +70,7 @@ class SpikingNetwork:
             raise ValueError("`y` (the labels) is required unless `x` is a tf.data.Dataset of (x, y).")
         if len(self.graph.outputs) != 1:
             raise ValueError(f"evaluate needs a single-output network; this one has {self.graph.outputs}.")
+        n_steps = check_positive_int("n_steps", n_steps)
         simulator = self.simulator(**simulator_options)
         tally = AccuracyTally(readout, readout_steps)
         collector = ActivityCollector(self.graph, probes=())
@@ -85,8 +87,8 @@ class SpikingNetwork:
             accuracy=tally.accuracy,
             accuracy_per_step=tally.accuracy_per_step,
             keras_accuracy=tally.keras_accuracy,
-            readout=readout,
-            readout_steps=readout_steps,
+            readout=tally.readout,
+            readout_steps=tally.readout_steps,
             simulation=collector.result(n_steps, simulator.dt),
         )
 

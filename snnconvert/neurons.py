@@ -12,12 +12,15 @@ A population's gain (``scale_firing_rates``) is applied to ``J`` by the simulato
 before it reaches these functions, and its amplitude to the counts they return, so
 the models here stay pure: currents in, integer spike counts and voltage out.
 
-Because the reset subtracts, the spikes emitted up to step ``t`` equal
-``floor(v0 + dt * sum_{k<=t} max(J_k, 0))``. The spiking model uses that identity to
-compute a whole window of steps at once instead of looping over time. Its state is
-that running sum and the spikes emitted so far (not the residual voltage), so that a
-run split into windows performs the very same float operations as one long window and
-no spike moves, even when the voltage lands exactly on a threshold.
+The spiking model performs exactly that per-step update, unrolled over a window of
+steps inside one TensorFlow graph (which XLA fuses into a single pass over memory).
+For a current held constant since the first step, as an image presented to the first
+layer, it uses the closed form instead: with subtractive reset, the spikes emitted up
+to step ``t`` are ``floor(v0 + t * max(J, 0) * dt)``, one element-wise expression.
+
+The state (:class:`SpikingState`) makes a run split into windows perform the very same
+float operations as one long window, so no spike moves, even when the voltage lands
+exactly on a threshold.
 """
 
 from typing import NamedTuple
@@ -54,27 +57,22 @@ class RectifiedLinear(NeuronType):
 
 
 class SpikingState(NamedTuple):
-    """State of a spiking ReLU population, each field ``[batch, ...]`` but ``elapsed``.
+    """State of a spiking ReLU population: ``voltage``, ``initial`` (``[batch, ...]``)
+    and ``elapsed`` (a scalar count of steps done).
 
-    ``initial`` is the voltage before the first step (in ``[0, 1)``), ``inflow`` the
-    running sum of ``max(J, 0)``, ``emitted`` the spikes emitted so far and ``elapsed``
-    the number of steps done (a scalar). The membrane voltage is
-    ``initial + dt * inflow - emitted`` (see :meth:`voltage`).
+    A time-varying current updates ``voltage`` step by step. A constant current uses
+    the closed form from ``initial`` (the voltage before the first step) and the
+    global step count, which keeps its rounding independent of how the run is split.
     """
 
+    voltage: tf.Tensor
     initial: tf.Tensor
-    inflow: tf.Tensor
-    emitted: tf.Tensor
     elapsed: tf.Tensor
 
     @classmethod
     def start(cls, voltage):
         voltage = tf.convert_to_tensor(voltage, tf.float32)
-        zeros = tf.zeros_like(voltage)
-        return cls(voltage, zeros, zeros, tf.constant(0.0))
-
-    def voltage(self, dt):
-        return self.initial + dt * self.inflow - self.emitted
+        return cls(voltage, voltage, tf.constant(0.0))
 
 
 class SpikingRectifiedLinear(NeuronType):
@@ -85,7 +83,7 @@ class SpikingRectifiedLinear(NeuronType):
     def rates(self, current):
         return tf.nn.relu(current)
 
-    def spike_counts(self, current, state, dt):
+    def spike_counts(self, current, voltage, dt):
         """Spikes per step for a current that varies over time.
 
         Args:
@@ -97,33 +95,63 @@ class SpikingRectifiedLinear(NeuronType):
             ``(counts, state)``: integer-valued ``[batch, steps, ...]`` spike counts
             and the state after the last step.
         """
-        # The running sum enters the cumulative sum as its first term: the additions
-        # then happen in the same order whether or not the run was split into windows.
-        # Summing currents before multiplying by dt keeps integer-valued inputs exact.
-        padded = tf.concat([tf.expand_dims(state.inflow, 1), tf.nn.relu(current)], axis=1)
-        inflow = tf.cumsum(padded, axis=1)[:, 1:]
-        n_steps = current.shape[1]
-        return _count(state, inflow, dt, state.elapsed + n_steps)
+        return _per_step(*self.cumulative_counts(current, state, dt))
 
     def spike_counts_constant(self, current, n_steps, state, dt):
-        """Spikes per step for a current held constant since the first step.
+        """Spikes per step for a current ``[batch, ...]`` held constant since the
+        first step of the run, for ``n_steps`` more steps."""
+        return _per_step(*self.cumulative_counts_constant(current, n_steps, state, dt))
 
-        ``current`` is ``[batch, ...]``; the result is as for :meth:`spike_counts`.
-        No cumulative sum is needed: the inflow after step ``t`` is ``t * max(J, 0)``.
+    def cumulative_counts(self, current, state, dt, current_is_cumulative=False):
+        """Like :meth:`spike_counts`, but the counts are summed up to each step.
+
+        With ``current_is_cumulative``, ``current`` holds the running sum of the input
+        current over the window instead of its value at each step.
         """
+        previous = None
+
+        def increments():
+            nonlocal previous
+            for step in range(current.shape[1]):
+                value = current[:, step]
+                if current_is_cumulative:
+                    value, previous = (value if previous is None else value - previous), value
+                yield tf.nn.relu(value) * dt
+
+        running, voltage = _integrate(increments(), state.voltage)
+        return running, SpikingState(voltage, state.initial, state.elapsed + current.shape[1])
+
+    def cumulative_counts_constant(self, current, n_steps, state, dt):
+        """Like :meth:`spike_counts_constant`, but summed up to each step."""
         rank = len(current.shape)
-        steps = state.elapsed + tf.range(1, n_steps + 1, dtype=current.dtype)
-        steps = tf.reshape(steps, [1, n_steps] + [1] * (rank - 1))
-        inflow = steps * tf.expand_dims(tf.nn.relu(current), 1)
-        return _count(state, inflow, dt, state.elapsed + n_steps)
+        steps = state.elapsed + tf.range(n_steps + 1, dtype=current.dtype)
+        steps = tf.reshape(steps, [1, n_steps + 1] + [1] * (rank - 1))
+        per_step = tf.expand_dims(tf.nn.relu(current) * dt, 1)
+        emitted = tf.floor(tf.expand_dims(state.initial, 1) + steps * per_step)
+        voltage = state.initial + (state.elapsed + n_steps) * per_step[:, 0] - emitted[:, -1]
+        running = emitted[:, 1:] - emitted[:, :1]
+        return running, SpikingState(voltage, state.initial, state.elapsed + n_steps)
 
 
-def _count(state, inflow, dt, elapsed):
-    """Spikes per step from the running inflow ``[batch, steps, ...]``, and the new state."""
-    emitted = tf.floor(tf.expand_dims(state.initial, 1) + dt * inflow)
-    previous = tf.concat([tf.expand_dims(state.emitted, 1), emitted[:, :-1]], axis=1)
-    counts = emitted - previous
-    return counts, SpikingState(state.initial, inflow[:, -1], emitted[:, -1], elapsed)
+def _integrate(increments, voltage):
+    """The per-step update, unrolled: ``v += increment; n = floor(v); v -= n``.
+
+    Returns the spikes emitted up to each step ``[batch, steps, ...]`` and the voltage.
+    """
+    emitted = tf.zeros_like(voltage)
+    running = []
+    for increment in increments:
+        voltage = voltage + increment
+        spikes = tf.floor(voltage)
+        voltage = voltage - spikes
+        emitted = emitted + spikes
+        running.append(emitted)
+    return tf.stack(running, axis=1), voltage
+
+
+def _per_step(running, voltage):
+    previous = tf.concat([tf.zeros_like(running[:, :1]), running[:, :-1]], axis=1)
+    return running - previous, voltage
 
 
 NEURON_TYPES = {

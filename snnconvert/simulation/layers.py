@@ -1,15 +1,18 @@
 """TensorFlow implementations of the linear nodes of the spiking graph.
 
 One function per node type, registered in ``LINEAR_OPS``. Each takes the node and its
-input signals and returns the output signal; none of them keeps state, so they apply
-to every timestep at once. Neuron populations, which do keep state, live in
-:mod:`snnconvert.simulation.populations`.
+input signals and returns the output signal, in whichever form (static, per step,
+cumulative; see :mod:`snnconvert.simulation.signals`) its input had. None keeps
+state, so they apply to every step of a window at once. Neuron populations and
+synapses, which keep state, live in :mod:`snnconvert.simulation.populations`.
 """
+
+import functools
 
 import tensorflow as tf
 
 from snnconvert.ir import nodes as ir
-from snnconvert.simulation.signals import Signal, broadcast_together, map_linear
+from snnconvert.simulation.signals import Signal, add_constant, common_form, map_linear
 
 LINEAR_OPS = {}
 
@@ -22,39 +25,32 @@ def _implements(node_type):
     return decorator
 
 
-def _add_bias(tensor, bias):
-    return tensor if bias is None else tf.nn.bias_add(tensor, bias)
+def _constant(array):
+    return None if array is None else tf.constant(array)
 
 
 @_implements(ir.DenseNode)
 def dense(node, inputs):
     kernel = tf.constant(node.kernel)
-    bias = None if node.bias is None else tf.constant(node.bias)
 
     def apply(x):
         if len(x.shape) == 2:
-            return _add_bias(tf.matmul(x, kernel), bias)
-        return _add_bias(tf.tensordot(x, kernel, axes=[[len(x.shape) - 1], [0]]), bias)
+            return tf.matmul(x, kernel)
+        return tf.tensordot(x, kernel, axes=[[len(x.shape) - 1], [0]])
 
-    return map_linear(apply, inputs[0])
+    return add_constant(map_linear(apply, inputs[0]), _constant(node.bias))
 
 
 @_implements(ir.Conv2DNode)
 def conv2d(node, inputs):
     kernel = tf.constant(node.kernel)
-    bias = None if node.bias is None else tf.constant(node.bias)
 
     def apply(x):
-        y = tf.nn.conv2d(
-            x,
-            kernel,
-            strides=node.strides,
-            padding=node.padding.upper(),
-            dilations=node.dilation_rate,
+        return tf.nn.conv2d(
+            x, kernel, strides=node.strides, padding=node.padding.upper(), dilations=node.dilation_rate
         )
-        return _add_bias(y, bias)
 
-    return map_linear(apply, inputs[0])
+    return add_constant(map_linear(apply, inputs[0]), _constant(node.bias))
 
 
 @_implements(ir.AveragePool2DNode)
@@ -77,25 +73,24 @@ def reshape(node, inputs):
 
 @_implements(ir.AffineNode)
 def affine(node, inputs):
-    scale, offset = tf.constant(node.scale), tf.constant(node.offset)
     signal = inputs[0]
-    return Signal(signal.tensor * scale + offset, signal.temporal)
+    scaled = Signal(signal.tensor * tf.constant(node.scale), signal.temporal, signal.cumulative)
+    return add_constant(scaled, tf.constant(node.offset))
 
 
 @_implements(ir.AddNode)
 def add(node, inputs):
-    tensors, temporal = broadcast_together(inputs)
-    return Signal(tf.add_n(tensors) if len(tensors) > 1 else tensors[0], temporal)
+    tensors, (temporal, cumulative) = common_form(inputs)
+    return Signal(functools.reduce(tf.add, tensors), temporal, cumulative)
 
 
 @_implements(ir.ConcatenateNode)
 def concatenate(node, inputs):
-    temporal = any(signal.temporal for signal in inputs)
+    tensors, (temporal, cumulative) = common_form(inputs)
     if temporal:
-        n_steps = next(s.tensor.shape[1] for s in inputs if s.temporal)
-        tensors = [signal.expanded(n_steps) for signal in inputs]
-    else:
-        tensors = [signal.tensor for signal in inputs]
+        n_steps = next(t.shape[1] for t, s in zip(tensors, inputs) if s.temporal)
+        tensors = [t if s.temporal or cumulative else tf.tile(t, [1, n_steps] + [1] * (len(t.shape) - 2))
+                   for t, s in zip(tensors, inputs)]
     # Node axes count from the first non-batch axis; a time axis shifts them by one.
     axis = node.axis + 1 + int(temporal)
-    return Signal(tf.concat(tensors, axis=axis), temporal)
+    return Signal(tf.concat(tensors, axis=axis), temporal, cumulative)

@@ -1,42 +1,65 @@
-"""Neuron populations and synapses, advanced over a window of steps at once."""
+"""Neuron populations and synapses, advanced over a window of steps at once.
+
+Their element-wise work runs over the largest tensors of a simulation, so it can be
+compiled with XLA, which fuses the chain of operations into one pass over memory;
+the linear layers around them keep TensorFlow's own (oneDNN) kernels.
+"""
+
+import functools
 
 import tensorflow as tf
 
 from snnconvert.simulation.signals import Signal
 
 
-def advance_neurons(node, current, state, n_steps, dt):
+def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
     """Run one population for ``n_steps`` steps.
 
     Args:
         node: the :class:`~snnconvert.ir.NeuronNode`.
-        current: input :class:`Signal` (before the gain).
+        current: input :class:`Signal` (before the gain), in any form.
         state: the population's :class:`~snnconvert.neurons.SpikingState`, or
             ``None`` for rate neurons.
 
     Returns:
-        ``(output, activity, state)``: the output signal; ``activity``, the spikes
-        each neuron emitted in the window ``[batch, ...]`` (exact integers; for rate
-        neurons the expected count ``rate * dt`` summed over steps); the new state.
+        ``(output, activity, state)``: the output signal (cumulative for spiking
+        neurons); ``activity``, the spikes each neuron emitted in the window
+        ``[batch, ...]`` (exact integers; for rate neurons the expected count
+        ``rate * dt`` summed over steps); the new state.
     """
-    neuron = node.neuron_type
-    drive = current.tensor * node.gain
-    if neuron.spiking:
-        if current.temporal:
-            counts, new_state = neuron.spike_counts(drive, state, dt)
-        else:
-            counts, new_state = neuron.spike_counts_constant(drive, n_steps, state, dt)
-        activity = new_state.emitted - state.emitted
-        return Signal(counts * (node.amplitude / dt), temporal=True), activity, new_state
-    rates = neuron.rates(drive)
+    if node.neuron_type.spiking:
+        update = _compiled(_spiking_update, jit_compile)
+        output, activity, state = update(
+            node.neuron_type, current.tensor, state, node.gain, node.amplitude / dt, dt,
+            n_steps, current.temporal, current.cumulative,
+        )
+        return Signal(output, temporal=True, cumulative=True), activity, state
+    current = current.per_step()
+    rates = node.neuron_type.rates(current.tensor * node.gain)
     per_step = tf.reduce_sum(rates, axis=1) if current.temporal else rates * n_steps
     return Signal(rates * node.amplitude, temporal=current.temporal), per_step * dt, None
 
 
-def advance_synapse(node, signal, state, n_steps, dt):
-    """Filter ``signal`` through the node's synapse; returns ``(output, state)``."""
+def _spiking_update(neuron, current, state, gain, spike_value, dt, n_steps, temporal, cumulative):
+    if temporal:
+        running, state = neuron.cumulative_counts(current * gain, state, dt, cumulative)
+    else:
+        running, state = neuron.cumulative_counts_constant(current * gain, n_steps, state, dt)
+    return running * spike_value, running[:, -1], state
+
+
+def advance_synapse(node, signal, state, n_steps, dt, jit_compile=True):
+    """Filter ``signal`` through the node's synapse; returns ``(output, state)`` per step."""
+    signal = signal.per_step()
     if signal.temporal:
         filtered, state = node.synapse.filter(signal.tensor, state, dt)
     else:
         filtered, state = node.synapse.filter_constant(signal.tensor, n_steps, state, dt)
     return Signal(filtered, temporal=True), state
+
+
+@functools.cache
+def _compiled(function, jit_compile):
+    if not jit_compile:
+        return function
+    return tf.function(function, jit_compile=True, autograph=False, reduce_retracing=True)

@@ -28,6 +28,9 @@ from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
 # window is split. 2**26 values (256 MiB) keeps a batch of 100 MNIST images through a
 # 32-filter convolution in one 30-step window; fewer, longer windows are faster.
 _CHUNK_BUDGET = 2**26
+# Neuron updates are unrolled over a window's steps; longer windows only make bigger
+# graphs to compile, so long runs are split at this length.
+_MAX_WINDOW_STEPS = 100
 
 
 class Simulator:
@@ -41,11 +44,12 @@ class Simulator:
         seed: seed of the generator behind ``initial_state="uniform"``.
         chunk_steps: steps per window; ``None`` picks the largest window that fits
             the memory budget.
-        jit_compile: compile each window with XLA.
+        jit_compile: compile the element-wise neuron updates with XLA (fusing them
+            into one pass over memory); linear layers always use TensorFlow's kernels.
     """
 
     def __init__(self, graph, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None,
-                 jit_compile=False):
+                 jit_compile=True):
         self.graph = graph
         self.dt = check_positive_number("dt", dt)
         self.initial_state = check_choice("initial_state", initial_state, INITIAL_STATES)
@@ -69,6 +73,7 @@ class Simulator:
         Returns:
             a :class:`~snnconvert.metrics.results.SimulationResult`.
         """
+        n_steps = check_positive_int("n_steps", n_steps)
         collected = ActivityCollector(self.graph, self._check_probes(probes))
         for batch in self.iterate(inputs, n_steps, batch_size=batch_size, probes=probes, progress=progress):
             collected.add(batch)
@@ -78,10 +83,13 @@ class Simulator:
         """Simulate batch after batch, yielding a :class:`BatchResult` for each.
 
         Nothing is kept between batches, so memory does not grow with the dataset.
+        Arguments are checked at the call, not at the first batch.
         """
         n_steps = check_positive_int("n_steps", n_steps)
         batch_size = check_positive_int("batch_size", batch_size)
-        probes = self._check_probes(probes)
+        return self._iterate(inputs, n_steps, labels, batch_size, self._check_probes(probes), progress)
+
+    def _iterate(self, inputs, n_steps, labels, batch_size, probes, progress):
         first_sample = 0
         batches = iterate_batches(inputs, labels, self.graph.inputs, n_steps, batch_size)
         total = count_samples(inputs)
@@ -128,7 +136,8 @@ class Simulator:
         if self.chunk_steps is not None:
             return min(self.chunk_steps, n_steps)
         largest = max(node.size for node in self.graph)
-        return int(max(1, min(n_steps, _CHUNK_BUDGET // max(1, batch_size * largest))))
+        fitting = _CHUNK_BUDGET // max(1, batch_size * largest)
+        return int(max(1, min(n_steps, _MAX_WINDOW_STEPS, fitting)))
 
     def _compiled_window(self, n_steps, temporal, probes):
         key = (n_steps, temporal, probes)
@@ -138,8 +147,7 @@ class Simulator:
 
             # No autograph: the window has no tensor-dependent Python control flow, and
             # converting its source would cost seconds per simulator.
-            self._compiled[key] = tf.function(window, jit_compile=self.jit_compile,
-                                              reduce_retracing=True, autograph=False)
+            self._compiled[key] = tf.function(window, reduce_retracing=True, autograph=False)
         return self._compiled[key]
 
     def _simulate_window(self, inputs, temporal, neuron_states, synapses, n_steps, probes):
@@ -154,7 +162,8 @@ class Simulator:
                 values[node.name] = Signal(tf.cast(tensor, tf.float32), is_temporal)
             elif isinstance(node, NeuronNode):
                 values[node.name], activity[node.name], neuron_state = advance_neurons(
-                    node, values[node.inputs[0]], neuron_states.get(node.name), n_steps, self.dt
+                    node, values[node.inputs[0]], neuron_states.get(node.name), n_steps, self.dt,
+                    self.jit_compile,
                 )
                 if neuron_state is not None:
                     neuron_states[node.name] = neuron_state
