@@ -75,6 +75,12 @@ def as_synapse(value):
     """``None`` or ``0`` means no filter; a positive number is a low-pass time constant."""
     if value is None or isinstance(value, Lowpass):
         return value
-    if not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0:
-        return None
+    if not isinstance(value, bool) and isinstance(value, (int, float)):
+        if value == 0:
+            return None
+        if not value > 0:  # also catches NaN
+            raise ValueError(
+                "`synapse` must be a time constant in seconds > 0, or 0 / None for no "
+                f"synapse. Received: synapse={value!r}"
+            )
     return Lowpass(value)

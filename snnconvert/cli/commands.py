@@ -16,8 +16,9 @@ def inspect(args):
     model = load_keras_model(args.model)
     network = convert(model, scale_firing_rates=args.scale, synapse=args.synapse,
                       neuron_type=args.neuron_type)
-    print(f"model {args.model}: {len(model.layers)} layers -> {network.graph!r}")
-    print(format_layer_rows(layer_rows(model, network.graph)))
+    rows = layer_rows(model, network.graph)
+    print(f"model {args.model}: {len(rows)} layers -> {network.graph!r}")
+    print(format_layer_rows(rows))
     for note in network.notes:
         print(f"note: {note}")
 
@@ -73,6 +74,8 @@ def _load_data(args, model):
         if args.n_test < 1:
             raise ValueError(f"`--n-test` must be >= 1. Received: {args.n_test}")
         images, labels = images[: args.n_test], labels[: args.n_test]
+    if len(images) == 0:
+        raise ValueError(f"Dataset {args.dataset!r} holds no samples.")
     if len(model.inputs) != 1:
         raise ValueError("The command line evaluates single-input models; use the Python API.")
     scale = args.pixel_scale if args.pixel_scale is not None else pixel_scale

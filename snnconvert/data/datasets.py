@@ -227,7 +227,7 @@ def _download_with_keras(name, split):
     try:
         train, test = loader.load_data()
     except Exception as e:
-        raise RuntimeError(
+        raise ConnectionError(
             f"Could not download dataset {name!r} through Keras: {e}. Without internet "
             f"access, set {DATA_DIR_ENV} (or pass `data_dir`) to a folder that contains "
             f"'{_IDX_FOLDERS[name]}/' with the official IDX files."

@@ -4,6 +4,8 @@ Preprocessing is lazy: :class:`ScaledImages` behaves like an array but converts 
 the slice that is read, so a whole uint8 dataset is never copied to float32.
 """
 
+import math
+
 import numpy as np
 
 
@@ -46,7 +48,7 @@ def fit_to_input(images, input_shape, pixel_scale=255.0):
     """
     input_shape = tuple(input_shape)
     sample = tuple(images.shape[1:])
-    if pixel_scale is None or pixel_scale <= 0:
+    if pixel_scale is None or not math.isfinite(pixel_scale) or pixel_scale <= 0:
         raise ValueError(f"`pixel_scale` must be > 0. Received: pixel_scale={pixel_scale!r}")
     fits = (
         sample == input_shape

@@ -1,5 +1,6 @@
 """Evaluation data by name (a known dataset) or by file (``.npz``)."""
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +29,21 @@ def load_labelled_data(source, split="test", data_dir=None):
         )
     if not path.is_file():
         raise FileNotFoundError(f"Dataset file {str(path)!r} does not exist.")
-    with np.load(path, allow_pickle=False) as archive:
-        for x_key, y_key in _NPZ_KEYS:
-            if x_key in archive and y_key in archive:
-                images, labels = archive[x_key], archive[y_key]
-                break
-        else:
-            raise ValueError(
-                f"{str(path)!r} holds arrays {sorted(archive.files)}; expected x and y "
-                "(or x_test and y_test)."
-            )
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            for x_key, y_key in _NPZ_KEYS:
+                if x_key in archive and y_key in archive:
+                    images, labels = archive[x_key], archive[y_key]
+                    break
+            else:
+                raise ValueError(
+                    f"{str(path)!r} holds arrays {sorted(archive.files)}; expected x and y "
+                    "(or x_test and y_test)."
+                )
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise ValueError(f"{str(path)!r} is not a readable .npz file (truncated or corrupt?): {error}") from None
+    if len(images) == 0:
+        raise ValueError(f"{str(path)!r} holds no samples.")
     if len(images) != len(labels):
         raise ValueError(f"{str(path)!r}: {len(images)} samples but {len(labels)} labels.")
     pixel_scale = 255.0 if np.issubdtype(images.dtype, np.integer) else 1.0

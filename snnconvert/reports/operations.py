@@ -84,8 +84,12 @@ def _mask_op(node):
 
 def _pass_through(node, inputs):
     if isinstance(node, AveragePool2DNode):
-        area = float(np.prod(node.pool_size))
-        return Signal(LINEAR_OPS[type(node)](node, inputs).tensor * area, False)
+        # Sum pooling: each input cell feeds every window that covers it once, also
+        # at borders with "same" padding, where average pooling divides by fewer cells.
+        channels = inputs[0].tensor.shape[-1]
+        ones = tf.ones((*node.pool_size, channels, 1))
+        summed = tf.nn.depthwise_conv2d(inputs[0].tensor, ones, (1, *node.strides, 1), node.padding.upper())
+        return Signal(summed, False)
     if isinstance(node, GlobalAveragePool2DNode):
         rows, cols = inputs[0].tensor.shape[1:3]
         return Signal(LINEAR_OPS[type(node)](node, inputs).tensor * (rows * cols), False)

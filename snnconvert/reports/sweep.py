@@ -9,7 +9,6 @@ import itertools
 import time
 from pathlib import Path
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from snnconvert.conversion import convert
@@ -36,25 +35,33 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
         the list of rows (dicts with ``SWEEP_FIELDS``), including resumed ones.
     """
     keras_model = load_keras_model(model)
-    combos = list(itertools.product(scales, synapses, n_steps))
+    # Repeated values would only repeat rows.
+    combos = list(dict.fromkeys(
+        (float(scale), float(synapse), int(steps))
+        for scale, synapse, steps in itertools.product(scales, synapses, n_steps)
+    ))
     rows = _read_rows(output) if output else []
     done = {(r["scale"], r["synapse"], r["n_steps"]) for r in rows}
-    keras_accuracy = _keras_accuracy(keras_model, x, y, batch_size)
+    # The ANN's accuracy is the same for every combination: taken from the first run.
+    keras_accuracy = rows[0]["keras_accuracy"] if rows else None
     writer = _RowWriter(output) if output else None
     try:
         for scale, synapse, steps in tqdm(combos, desc="sweep", unit="run", disable=not progress):
-            if (float(scale), float(synapse), int(steps)) in done:
+            if (scale, synapse, steps) in done:
                 continue
             network = convert(keras_model, scale_firing_rates=scale, synapse=synapse or None)
             start = time.perf_counter()
-            result = network.evaluate(x, y, steps, batch_size=batch_size, compare_keras=False,
-                                      progress=False, **evaluate_options)
+            result = network.evaluate(x, y, steps, batch_size=batch_size,
+                                      compare_keras=keras_accuracy is None, progress=False,
+                                      **evaluate_options)
             elapsed = time.perf_counter() - start
+            if keras_accuracy is None:
+                keras_accuracy = result.keras_accuracy
             synops = synaptic_operations(network.graph, result.activity)
             row = {
-                "scale": float(scale),
-                "synapse": float(synapse),
-                "n_steps": int(steps),
+                "scale": scale,
+                "synapse": synapse,
+                "n_steps": steps,
                 "accuracy": result.accuracy,
                 "keras_accuracy": keras_accuracy,
                 "spikes_per_image": result.spikes_per_image,
@@ -68,14 +75,6 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
         if writer:
             writer.close()
     return rows
-
-
-def _keras_accuracy(keras_model, x, y, batch_size):
-    correct = 0
-    for start in range(0, len(x), batch_size):
-        scores = np.asarray(keras_model(np.asarray(x[start:start + batch_size], np.float32), training=False))
-        correct += int(np.sum(scores.reshape(len(scores), -1).argmax(axis=1) == np.asarray(y[start:start + batch_size])))
-    return correct / len(x)
 
 
 def _read_rows(path):

@@ -221,7 +221,7 @@ def test_keras_download_failure_explains_offline_fix(monkeypatch):
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
 
-    with pytest.raises(RuntimeError, match="URL fetch failure") as info:
+    with pytest.raises(ConnectionError, match="URL fetch failure") as info:
         load_dataset("mnist", "test")
     assert ENV in str(info.value)
 

@@ -1,0 +1,101 @@
+"""``evaluation_report`` and its text form, checked against the ``EvaluationResult``."""
+
+import json
+
+import numpy as np
+import pytest
+
+import snnconvert
+from snnconvert.reports.evaluation import evaluation_report, format_evaluation_report
+
+# Fan-outs of the hidden layers of ``report_helpers.hidden_mlp`` (non-zero weights per row).
+H1_FAN_OUT = [4, 3, 4, 3, 4]
+H2_FAN_OUT = [2, 3, 0, 3]
+
+
+@pytest.fixture(scope="module")
+def evaluated(mlp, mlp_data):
+    x, y = mlp_data
+    net = snnconvert.convert(mlp, scale_firing_rates=300, synapse=0.005)
+    result = net.evaluate(x, y, 20, batch_size=16, readout="mean", readout_steps=5, progress=False)
+    return net, result
+
+
+@pytest.fixture(scope="module")
+def report(evaluated):
+    net, result = evaluated
+    return evaluation_report(net, result, model="tiny.h5", dataset="d.npz", scale=300.0, wall_time_s=1.5)
+
+
+def test_report_repeats_the_result(report, evaluated, mlp, mlp_data):
+    _, result = evaluated
+    x, y = mlp_data
+    keras_accuracy = float(np.mean(np.asarray(mlp(x)).argmax(axis=1) == y))
+    assert report["n_images"] == 30 and report["n_steps"] == 20 and report["dt"] == 0.001
+    assert report["readout"] == "mean"
+    assert report["snn_accuracy"] == result.accuracy
+    assert report["keras_accuracy"] == pytest.approx(keras_accuracy)
+    assert report["accuracy_per_step"] == pytest.approx(list(result.accuracy_per_step))
+    assert len(report["accuracy_per_step"]) == 20
+    # Context is stored as given.
+    assert (report["model"], report["dataset"], report["scale"], report["wall_time_s"]) == \
+        ("tiny.h5", "d.npz", 300.0, 1.5)
+
+
+def test_spike_totals_are_consistent(report, evaluated):
+    _, result = evaluated
+    layers = {layer["layer"]: layer for layer in report["layers"]}
+    assert list(layers) == ["h1", "h2"]
+    for name, layer in layers.items():
+        activity = result.activity[name]
+        assert layer["total_spikes"] == result.spikes_per_layer[name] == int(activity.per_neuron.sum())
+        assert layer["total_spikes"] > 0
+        assert layer["neurons"] == {"h1": 5, "h2": 4}[name]
+        assert layer["spikes_per_image"] == pytest.approx(layer["total_spikes"] / 30)
+    total = sum(layer["total_spikes"] for layer in layers.values())
+    assert report["spikes_per_image"] == pytest.approx(total / 30)
+    assert report["spikes_per_image"] == pytest.approx(result.spikes_per_image)
+
+
+def test_synaptic_operations_per_layer_and_in_total(report, evaluated):
+    _, result = evaluated
+    layers = {layer["layer"]: layer for layer in report["layers"]}
+    h1 = np.dot(result.activity["h1"].per_neuron, H1_FAN_OUT) / 30
+    h2 = np.dot(result.activity["h2"].per_neuron, H2_FAN_OUT) / 30
+    assert layers["h1"]["synaptic_ops_per_image"] == pytest.approx(h1)
+    assert layers["h2"]["synaptic_ops_per_image"] == pytest.approx(h2)
+    assert report["synaptic_ops_per_image"] == pytest.approx(h1 + h2)
+    assert report["ann_macs_per_image"] == 6 * 5 + 5 * 4 + 4 * 3
+
+
+def test_report_is_json_serialisable(report):
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_formatted_report_names_each_layer_and_the_accuracies(report):
+    text = format_evaluation_report(report)
+    lines = text.splitlines()
+    assert lines[0] == "images 30, 20 steps of 1 ms, readout: mean"
+    assert f"keras accuracy {report['keras_accuracy']:.2%}" in lines[1]
+    assert f"spiking accuracy {report['snn_accuracy']:.2%}" in lines[1]
+    assert "ANN MACs per image 62" in lines[2]
+    rows = {line.split()[0]: line.split() for line in lines[4:] if line.split()[0] in ("h1", "h2")}
+    assert set(rows) == {"h1", "h2"}
+    for layer in report["layers"]:
+        cells = rows[layer["layer"]]
+        assert cells[1] == str(layer["neurons"])
+        assert cells[2] == f"{layer['total_spikes']:,}"
+        assert cells[-1] == f"{layer['synaptic_ops_per_image']:,.0f}"
+
+
+def test_formatted_report_without_a_keras_reference_and_with_rate_neurons(mlp, mlp_data):
+    x, y = mlp_data
+    net = snnconvert.convert(mlp, neuron_type="rate")
+    result = net.evaluate(x, y, 5, compare_keras=False, progress=False)
+    report = evaluation_report(net, result)
+    assert report["keras_accuracy"] is None
+    assert all(not layer["spiking"] for layer in report["layers"])
+    json.dumps(report)
+    text = format_evaluation_report(report)
+    assert "keras accuracy n/a" in text
+    assert text.count("(rate)") == 2

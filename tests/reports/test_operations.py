@@ -1,0 +1,387 @@
+"""Fan-out, synaptic operations and ANN MACs, against counts worked out by hand.
+
+A spike's fan-out is the number of non-zero connections it drives in the next
+weighted layer (through pooling, reshaping, merging, synapses), or 1 where it feeds
+another population or leaves the graph. Graphs here are built from IR nodes directly,
+so each count can be checked against a hand table or an independent numpy loop.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import report_helpers as h
+
+import snnconvert
+from snnconvert.ir import (
+    AddNode,
+    AffineNode,
+    AveragePool2DNode,
+    ConcatenateNode,
+    Conv2DNode,
+    DenseNode,
+    GlobalAveragePool2DNode,
+    InputNode,
+    ReshapeNode,
+)
+from snnconvert.metrics import PopulationActivity
+from snnconvert.reports import ann_macs, fan_out, synaptic_operations
+
+
+def _f32(array):
+    return np.asarray(array, np.float32)
+
+
+def _population_into(shape, *rest, outputs):
+    """``x -> p.neurons -> rest...``: the nodes of a graph whose origin is ``p.neurons``."""
+    return h.graph([InputNode(name="x", shape=tuple(shape)), h.neurons("p.neurons", "x", shape), *rest],
+                   outputs)
+
+
+def conv_fan_out_reference(in_shape, kernel, strides=(1, 1), padding="valid", dilation=(1, 1)):
+    """Connections of each input element of a Conv2D, by looping over every output."""
+    rows, cols, _ = in_shape
+    k_rows, k_cols, _, _ = kernel.shape
+    span_r = (k_rows - 1) * dilation[0] + 1
+    span_c = (k_cols - 1) * dilation[1] + 1
+    if padding == "valid":
+        out_r = (rows - span_r) // strides[0] + 1
+        out_c = (cols - span_c) // strides[1] + 1
+        top = left = 0
+    else:  # "same", TensorFlow's convention: the extra padding goes at the bottom/right
+        out_r, out_c = math.ceil(rows / strides[0]), math.ceil(cols / strides[1])
+        top = max((out_r - 1) * strides[0] + span_r - rows, 0) // 2
+        left = max((out_c - 1) * strides[1] + span_c - cols, 0) // 2
+    nonzero = (kernel != 0).sum(axis=3)  # [k_rows, k_cols, in_channels]: filters reached
+    counts = np.zeros(in_shape)
+    for i in range(out_r):
+        for j in range(out_c):
+            for di in range(k_rows):
+                for dj in range(k_cols):
+                    r = i * strides[0] + di * dilation[0] - top
+                    c = j * strides[1] + dj * dilation[1] - left
+                    if 0 <= r < rows and 0 <= c < cols:
+                        counts[r, c] += nonzero[di, dj]
+    return counts
+
+
+# ---------------------------------------------------------------- Dense
+
+
+def test_dense_fan_out_is_the_number_of_nonzero_weights_in_each_row():
+    kernel = _f32([[1, 0, 2], [0, 0, 0], [3, 4, 5], [0, -1, 0]])
+    g = _population_into((4,), DenseNode(name="d", inputs=("p.neurons",), shape=(3,), kernel=kernel,
+                                         bias=_f32([9, 9, 9])), outputs=["d"])
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [2, 0, 3, 1])
+
+
+def test_dense_on_a_rank3_input_counts_the_kernel_row_of_each_channel():
+    kernel = _f32([[1, 0], [1, 1], [0, 0]])  # channel 0 drives 1, channel 1 drives 2, channel 2 none
+    g = _population_into((2, 2, 3), DenseNode(name="d", inputs=("p.neurons",), shape=(2, 2, 2),
+                                              kernel=kernel), outputs=["d"])
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [1, 2, 0] * 4)
+
+
+def test_a_synapse_between_population_and_dense_adds_no_connections():
+    kernel = _f32([[1, 1], [0, 1], [0, 0]])
+    g = _population_into(
+        (3,),
+        h.synapse("p.synapse", "p.neurons", (3,)),
+        DenseNode(name="d", inputs=("p.synapse",), shape=(2,), kernel=kernel),
+        outputs=["d"],
+    )
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [2, 1, 0])
+
+
+# ---------------------------------------------------------------- Conv2D
+
+
+def _conv_graph(in_shape, kernel, out_shape, **options):
+    return _population_into(
+        in_shape,
+        Conv2DNode(name="c", inputs=("p.neurons",), shape=out_shape, kernel=_f32(kernel),
+                   bias=np.ones(kernel.shape[3], np.float32), **options),
+        outputs=["c"],
+    )
+
+
+def test_conv_valid_stride1_by_hand():
+    # 4x4 input, 3x3 kernel, one filter: a pixel is covered by 1, 2 or 4 of the 2x2 outputs.
+    g = _conv_graph((4, 4, 1), np.ones((3, 3, 1, 1)), (2, 2, 1))
+    expected = [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]]
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(4, 4), expected)
+
+
+def test_conv_valid_stride2_by_hand():
+    # 5x5 input, 3x3 kernel, stride 2: outputs read rows/cols 0-2 and 2-4, so the
+    # middle row and column are read twice.
+    g = _conv_graph((5, 5, 1), np.ones((3, 3, 1, 1)), (2, 2, 1), strides=(2, 2))
+    line = np.array([1, 1, 2, 1, 1])
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(5, 5), np.outer(line, line))
+
+
+def test_conv_same_padding_by_hand():
+    # 4x4 input, 3x3 kernel, same padding, two filters: per axis a pixel is covered by
+    # 2 (border) or 3 (inside) outputs, times 2 filters.
+    g = _conv_graph((4, 4, 1), np.ones((3, 3, 1, 2)), (4, 4, 2), padding="same")
+    line = np.array([2, 3, 3, 2])
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(4, 4), 2 * np.outer(line, line))
+
+
+@pytest.mark.parametrize(
+    "in_shape, strides, padding, dilation",
+    [
+        ((6, 5, 2), (1, 1), "valid", (1, 1)),
+        ((7, 6, 2), (2, 2), "valid", (1, 1)),
+        ((6, 7, 2), (2, 1), "same", (1, 1)),
+        ((5, 5, 2), (2, 2), "same", (1, 1)),
+        ((7, 7, 2), (1, 1), "valid", (2, 2)),
+    ],
+)
+def test_conv_fan_out_matches_a_loop_over_outputs_with_zero_weights(in_shape, strides, padding, dilation):
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(3, 3, 2, 3)).astype(np.float32)
+    kernel[rng.uniform(size=kernel.shape) < 0.4] = 0.0  # zero weights are not connections
+    out_shape = tuple(keras.layers.Conv2D(3, 3, strides=strides, padding=padding, dilation_rate=dilation)
+                      .compute_output_shape((1, *in_shape))[1:])
+    g = _conv_graph(in_shape, kernel, out_shape, strides=strides, padding=padding, dilation_rate=dilation)
+    expected = conv_fan_out_reference(in_shape, kernel, strides, padding, dilation)
+    assert expected.min() < expected.max()  # a non-trivial pattern
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), expected.reshape(-1))
+
+
+# ---------------------------------------------------------------- pooling, reshaping
+
+
+def _pool_then_dense(in_shape, pool_shape, kernel, **pool_options):
+    return _population_into(
+        in_shape,
+        AveragePool2DNode(name="pool", inputs=("p.neurons",), shape=pool_shape, **pool_options),
+        ReshapeNode(name="flat", inputs=("pool",), shape=(int(np.prod(pool_shape)),)),
+        DenseNode(name="d", inputs=("flat",), shape=(kernel.shape[1],), kernel=_f32(kernel)),
+        outputs=["d"],
+    )
+
+
+def test_average_pooling_then_dense_counts_the_dense_row_of_the_pooled_unit():
+    # 2x2 pooling of 4x4 -> 2x2 -> 4 values; Dense rows have 3, 1, 0 and 2 non-zeros.
+    kernel = np.array([[1, 2, 3], [0, 0, 1], [0, 0, 0], [4, 0, 5]])
+    g = _pool_then_dense((4, 4, 1), (2, 2, 1), kernel)
+    expected = [[3, 3, 1, 1], [3, 3, 1, 1], [0, 0, 2, 2], [0, 0, 2, 2]]
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(4, 4), expected)
+
+
+def test_valid_pooling_drops_the_last_row_and_column_of_an_odd_input():
+    g = _pool_then_dense((5, 5, 1), (2, 2, 1), np.ones((4, 2)))
+    expected = np.zeros((5, 5))
+    expected[:4, :4] = 2
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(5, 5), expected)
+
+
+def test_overlapping_pooling_counts_every_window_a_neuron_is_in():
+    # pool 2, stride 1 on 3x3 -> 2x2; each pooled unit drives one connection.
+    g = _pool_then_dense((3, 3, 1), (2, 2, 1), np.ones((4, 1)), strides=(1, 1))
+    expected = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(3, 3), expected)
+
+
+def test_same_padding_pooling_counts_each_border_neuron_once():
+    # pool 2, stride 2, same on 3x3 -> 2x2: every pixel lies in exactly one window, and
+    # each pooled unit drives one Dense connection, so every fan-out is 1.
+    g = _pool_then_dense((3, 3, 1), (2, 2, 1), np.ones((4, 1)), padding="same")
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(3, 3), np.ones((3, 3)))
+
+
+def test_global_average_pooling_then_dense_counts_the_row_of_the_channel():
+    kernel = _f32([[1, 2, 3], [0, 4, 0]])
+    g = _population_into(
+        (2, 3, 2),
+        GlobalAveragePool2DNode(name="gap", inputs=("p.neurons",), shape=(2,)),
+        DenseNode(name="d", inputs=("gap",), shape=(3,), kernel=kernel),
+        outputs=["d"],
+    )
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [3, 1] * 6)
+
+
+def test_flatten_keeps_row_major_order():
+    # Flattened index r*4 + c*2 + ch reads kernel row of that index; the non-zero
+    # counts of the 8 rows are 0..3 in a scrambled order.
+    counts = np.array([3, 0, 2, 1, 1, 3, 0, 2])
+    kernel = np.zeros((8, 3), np.float32)
+    for row, count in enumerate(counts):
+        kernel[row, :count] = row + 1.0
+    g = _population_into(
+        (2, 2, 2),
+        ReshapeNode(name="flat", inputs=("p.neurons",), shape=(8,)),
+        DenseNode(name="d", inputs=("flat",), shape=(3,), kernel=kernel),
+        outputs=["d"],
+    )
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), counts)
+
+
+def test_affine_between_population_and_dense_keeps_the_connection_count():
+    # A BatchNormalization after the neurons: scales and offsets change values, not wiring.
+    kernel = _f32([[0, 5], [1, 1], [0, 0]])
+    g = _population_into(
+        (3,),
+        AffineNode(name="bn", inputs=("p.neurons",), shape=(3,), scale=_f32([2.0, -1.0, 0.5]),
+                   offset=_f32([1.0, 1.0, 1.0])),
+        DenseNode(name="d", inputs=("bn",), shape=(2,), kernel=kernel),
+        outputs=["d"],
+    )
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [1, 2, 0])
+
+
+# ---------------------------------------------------------------- merging
+
+
+def _two_populations(merge, kernel):
+    """``a`` (2 neurons, after a Dense) and ``b`` (3 neurons) merged, then a Dense."""
+    return h.graph(
+        [
+            InputNode(name="x", shape=(3,)),
+            DenseNode(name="da", inputs=("x",), shape=(2,), kernel=np.ones((3, 2), np.float32)),
+            h.neurons("a.neurons", "da", (2,)),
+            h.neurons("b.neurons", "x", (3,)),
+            merge,
+            DenseNode(name="d", inputs=(merge.name,), shape=(kernel.shape[1],), kernel=_f32(kernel)),
+        ],
+        ["d"],
+    )
+
+
+def test_concatenated_populations_each_count_their_own_rows():
+    kernel = np.array([[1, 1], [0, 0], [0, 3], [2, 2], [1, 0]])  # row counts 2, 0, 1, 2, 1
+    merge = ConcatenateNode(name="cat", inputs=("a.neurons", "b.neurons"), shape=(5,), axis=0)
+    g = _two_populations(merge, kernel)
+    np.testing.assert_array_equal(fan_out(g, "a.neurons"), [2, 0])
+    np.testing.assert_array_equal(fan_out(g, "b.neurons"), [1, 2, 1])
+
+
+def test_added_populations_share_the_rows_of_the_sum():
+    g = h.graph(
+        [
+            InputNode(name="x", shape=(3,)),
+            h.neurons("a.neurons", "x", (3,)),
+            h.neurons("b.neurons", "x", (3,)),
+            AddNode(name="add", inputs=("a.neurons", "b.neurons"), shape=(3,)),
+            DenseNode(name="d", inputs=("add",), shape=(2,), kernel=_f32([[1, 1], [0, 7], [0, 0]])),
+        ],
+        ["d"],
+    )
+    np.testing.assert_array_equal(fan_out(g, "a.neurons"), [2, 1, 0])
+    np.testing.assert_array_equal(fan_out(g, "b.neurons"), [2, 1, 0])
+
+
+# ---------------------------------------------------------------- populations and outputs
+
+
+def test_population_feeding_another_population_directly_has_fan_out_one():
+    # a -> synapse -> b -> Dense: a's spikes drive b's neurons one to one; the Dense
+    # connections belong to b.
+    g = h.graph(
+        [
+            InputNode(name="x", shape=(3,)),
+            h.neurons("a.neurons", "x", (3,)),
+            h.synapse("a.synapse", "a.neurons", (3,)),
+            h.neurons("b.neurons", "a.synapse", (3,)),
+            DenseNode(name="d", inputs=("b.neurons",), shape=(4,), kernel=np.ones((3, 4), np.float32)),
+        ],
+        ["d"],
+    )
+    np.testing.assert_array_equal(fan_out(g, "a.neurons"), [1, 1, 1])
+    np.testing.assert_array_equal(fan_out(g, "b.neurons"), [4, 4, 4])
+
+
+@pytest.mark.parametrize("with_synapse", [False, True])
+def test_population_that_is_a_graph_output_has_fan_out_one(with_synapse):
+    nodes = [
+        InputNode(name="x", shape=(2,)),
+        DenseNode(name="d", inputs=("x",), shape=(3,), kernel=np.ones((2, 3), np.float32)),
+        h.neurons("p.neurons", "d", (3,)),
+    ]
+    if with_synapse:
+        nodes.append(h.synapse("p.synapse", "p.neurons", (3,)))
+    g = h.graph(nodes, [nodes[-1].name])
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [1, 1, 1])
+
+
+def test_converted_keras_chain_matches_the_reference_counts():
+    """conv1 (relu) -> conv2 (stride 2, relu) -> Flatten -> Dense, as the MNIST CNN but tiny."""
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([
+        keras.Input((7, 7, 1)),
+        keras.layers.Conv2D(2, 3, activation="relu", name="conv1"),
+        keras.layers.Conv2D(3, 3, strides=2, activation="relu", name="conv2"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(4, name="out"),
+    ])
+    k2, b2 = model.get_layer("conv2").get_weights()
+    k2[0, :, 1, :] = 0.0  # channel 1 reaches no filter through the kernel's first row
+    model.get_layer("conv2").set_weights([k2, b2])
+    k3, b3 = model.get_layer("out").get_weights()
+    k3[5, :] = 0.0
+    k3[7, 1:] = 0.0
+    model.get_layer("out").set_weights([k3, b3])
+    net = snnconvert.convert(model, synapse=0.005)
+    np.testing.assert_array_equal(fan_out(net.graph, "conv1.neurons"),
+                                  conv_fan_out_reference((5, 5, 2), k2, (2, 2)).reshape(-1))
+    np.testing.assert_array_equal(fan_out(net.graph, "conv2.neurons"), np.count_nonzero(k3, axis=1))
+
+
+# ---------------------------------------------------------------- ANN MACs
+
+
+def test_ann_macs_by_hand():
+    # Conv 3x3x2 -> 4 filters, stride 2 on 5x5: 2x2x4 = 16 outputs x 18 MACs = 288;
+    # pooling and reshaping cost nothing; Dense 16 -> 3: 48; Dense on rank 3
+    # (2,2,3) -> (2,2,2): 8 outputs x 3 = 24. Zero weights are still multiplied by the ANN.
+    conv_kernel = np.zeros((3, 3, 2, 4), np.float32)
+    g = h.graph(
+        [
+            InputNode(name="x", shape=(5, 5, 2)),
+            Conv2DNode(name="c", inputs=("x",), shape=(2, 2, 4), kernel=conv_kernel, strides=(2, 2)),
+            h.neurons("c.neurons", "c", (2, 2, 4)),
+            ReshapeNode(name="flat", inputs=("c.neurons",), shape=(16,)),
+            DenseNode(name="d", inputs=("flat",), shape=(3,), kernel=np.ones((16, 3), np.float32)),
+            InputNode(name="z", shape=(2, 2, 3)),
+            AveragePool2DNode(name="pool", inputs=("z",), shape=(1, 1, 3)),
+            DenseNode(name="e", inputs=("z",), shape=(2, 2, 2), kernel=np.ones((3, 2), np.float32)),
+        ],
+        ["d", "e", "pool"],
+    )
+    assert ann_macs(g) == 288 + 48 + 24
+    assert isinstance(ann_macs(g), int)
+
+
+def test_ann_macs_of_a_converted_mlp(mlp):
+    assert ann_macs(snnconvert.convert(mlp).graph) == 6 * 5 + 5 * 4 + 4 * 3
+
+
+# ---------------------------------------------------------------- synaptic operations
+
+
+def test_synaptic_operations_is_spikes_times_fan_out_by_hand():
+    kernel = _f32([[1, 0, 2], [0, 0, 0], [3, 4, 5], [0, -1, 0]])  # fan-out 2, 0, 3, 1
+    g = _population_into((4,), DenseNode(name="d", inputs=("p.neurons",), shape=(3,), kernel=kernel),
+                         outputs=["d"])
+    activity = {
+        "p": PopulationActivity(node="p.neurons", layer="p", spiking=True, per_image=np.array([10.0, 4.0]),
+                                per_neuron=np.array([5.0, 9.0, 2.0, 7.0]), n_steps=10, dt=0.001),
+    }
+    assert synaptic_operations(g, activity) == {"p": 5 * 2 + 9 * 0 + 2 * 3 + 7 * 1}
+
+
+def test_synaptic_operations_of_a_simulation(mlp, mlp_data):
+    x, y = mlp_data
+    net = snnconvert.convert(mlp, scale_firing_rates=300, synapse=0.005)
+    result = net.evaluate(x, y, 20, batch_size=16, progress=False)
+    synops = synaptic_operations(net.graph, result.activity)
+    # h1 drives h2 (one zero in rows 1 and 3); h2 drives out (row 0: one zero, row 2: all zero).
+    h1, h2 = result.activity["h1"].per_neuron, result.activity["h2"].per_neuron
+    assert h1.sum() > 0 and h2.sum() > 0
+    assert set(synops) == {"h1", "h2"}
+    assert synops["h1"] == pytest.approx(float(np.dot(h1, [4, 3, 4, 3, 4])))
+    assert synops["h2"] == pytest.approx(float(np.dot(h2, [2, 3, 0, 3])))
+    assert synops["h2"] < 3 * h2.sum()  # the silent row really is skipped
