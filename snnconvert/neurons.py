@@ -83,7 +83,7 @@ class SpikingRectifiedLinear(NeuronType):
     def rates(self, current):
         return tf.nn.relu(current)
 
-    def spike_counts(self, current, voltage, dt):
+    def spike_counts(self, current, state, dt):
         """Spikes per step for a current that varies over time.
 
         Args:

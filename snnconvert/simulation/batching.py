@@ -53,8 +53,7 @@ def _dataset_batches(dataset, labels, input_nodes, n_steps, batch_size):
         raise ValueError("Pass labels inside the tf.data.Dataset as (x, y) elements, not separately.")
     spec = dataset.element_spec
     x_spec = spec[0] if isinstance(spec, tuple) else spec
-    sample_rank = len(input_nodes[0].shape)
-    if x_spec.shape.rank in (sample_rank, sample_rank + 1) and not _looks_batched(x_spec, input_nodes[0], n_steps):
+    if not _is_batched(tuple(x_spec.shape), input_nodes[0], n_steps):
         dataset = dataset.batch(batch_size)
     for element in dataset:
         x, y = element if isinstance(element, tuple) else (element, None)
@@ -63,9 +62,17 @@ def _dataset_batches(dataset, labels, input_nodes, n_steps, batch_size):
         yield [_as_checked_float(x, input_nodes[0])], temporal, None if y is None else y.numpy()
 
 
-def _looks_batched(x_spec, node, n_steps):
-    shape = tuple(x_spec.shape)
-    return shape[1:] == node.shape or (len(shape) > 2 and shape[2:] == node.shape and shape[1] == n_steps)
+def _is_batched(shape, node, n_steps):
+    """Whether dataset elements of ``shape`` are batches (else single samples).
+
+    One extra axis is ambiguous: a batch of images, or one sample over ``n_steps``
+    steps. A batch made by ``Dataset.batch`` has an unknown size (``None``); a fixed
+    size equal to ``n_steps`` is read as time.
+    """
+    extra = len(shape) - len(node.shape)
+    if extra == 2:
+        return True
+    return extra == 1 and (shape[0] is None or shape[0] != n_steps)
 
 
 def _check_count(arrays, input_nodes):

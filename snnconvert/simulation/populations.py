@@ -29,8 +29,10 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
     """
     if node.neuron_type.spiking:
         update = _compiled(_spiking_update, jit_compile)
+        # Scalars go in as tensors: one compiled function then serves every scale.
         output, activity, state = update(
-            node.neuron_type, current.tensor, state, node.gain, node.amplitude / dt, dt,
+            node.neuron_type, current.tensor, state, tf.constant(node.gain, tf.float32),
+            tf.constant(node.amplitude / dt, tf.float32), tf.constant(dt, tf.float32),
             n_steps, current.temporal, current.cumulative,
         )
         return Signal(output, temporal=True, cumulative=True), activity, state
