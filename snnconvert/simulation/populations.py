@@ -1,8 +1,10 @@
 """Neuron populations and synapses, advanced over a window of steps at once.
 
-Their element-wise work runs over the largest tensors of a simulation, so it can be
-compiled with XLA, which fuses the chain of operations into one pass over memory;
-the linear layers around them keep TensorFlow's own (oneDNN) kernels.
+A population fed a constant current (the first layer, fed an image) computes its
+spikes from a closed-form element-wise expression over the largest tensor of the
+network; XLA fuses it into one pass over memory. The step-by-step update of a
+time-varying current runs as plain TensorFlow ops, which measured faster than XLA's
+code for the unrolled loop. Linear layers keep TensorFlow's own (oneDNN) kernels.
 """
 
 import functools
@@ -28,7 +30,7 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
         ``rate * dt`` summed over steps); the new state.
     """
     if node.neuron_type.spiking:
-        update = _compiled(_spiking_update, jit_compile)
+        update = _compiled(_spiking_update, jit_compile and not current.temporal)
         # Scalars go in as tensors: one compiled function then serves every scale.
         output, activity, state = update(
             node.neuron_type, current.tensor, state, tf.constant(node.gain, tf.float32),

@@ -44,8 +44,8 @@ class Simulator:
         seed: seed of the generator behind ``initial_state="uniform"``.
         chunk_steps: steps per window; ``None`` picks the largest window that fits
             the memory budget.
-        jit_compile: compile the element-wise neuron updates with XLA (fusing them
-            into one pass over memory); linear layers always use TensorFlow's kernels.
+        jit_compile: compile the closed-form spike computation of populations fed a
+            constant current with XLA (fusing it into one pass over memory).
     """
 
     def __init__(self, graph, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None,
