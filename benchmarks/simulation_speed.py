@@ -24,9 +24,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import snnconvert  # noqa: E402
+from snnconvert._tables import format_table  # noqa: E402
 from snnconvert.data import load_dataset  # noqa: E402
 from snnconvert.loading import load_keras_model  # noqa: E402
-from snnconvert.metrics.evaluation import format_table  # noqa: E402
 
 
 def best_time(function, repeats):

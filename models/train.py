@@ -31,14 +31,12 @@ import tensorflow as tf
 
 MODELS_DIR = Path(__file__).resolve().parent
 try:
-    from snnconvert.data import DATASETS
-    from snnconvert.data import load_dataset
+    from snnconvert.data import DATASETS, load_dataset
 except ImportError:
     # Run as `python models/train.py` from a checkout that is not installed:
     # the package sits next to this folder, not on the path.
     sys.path.insert(0, str(MODELS_DIR.parent))
-    from snnconvert.data import DATASETS
-    from snnconvert.data import load_dataset
+    from snnconvert.data import DATASETS, load_dataset
 
 SEED = 0
 # Adam's rate decays to zero along a cosine over the whole run: the last, small

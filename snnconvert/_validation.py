@@ -10,15 +10,13 @@ import numbers
 import numpy as np
 
 
-def check_positive_number(name, value, *, allow_zero=False):
+def check_positive_number(name, value):
     """Return ``value`` as a float, or raise ``ValueError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
     value = float(value)
-    bound_ok = value >= 0 if allow_zero else value > 0
-    if not math.isfinite(value) or not bound_ok:
-        relation = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"`{name}` must be a finite number {relation}. Received: {name}={value!r}")
+    if not math.isfinite(value) or not value > 0:
+        raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
     return value
 
 

@@ -12,6 +12,10 @@ import keras
 from snnconvert.errors import ModelLoadError
 
 _SUFFIXES = (".h5", ".hdf5", ".keras")
+# How Keras names a class or function it cannot find (the wording differs by format).
+_UNKNOWN_OBJECT = re.compile(
+    r"(Could not locate (?:class|function) '[^']+'|Unknown (?:layer|object)[^.:\n]*: '?[^'\n.]+'?)"
+)
 
 
 def load_keras_model(source, custom_objects=None):
@@ -141,7 +145,7 @@ def _find_lambda_layers(config):
 
 def _explain_load_failure(path, error):
     text = _error_chain_text(error)
-    unknown = re.search(r"(Could not locate (?:class|function) '[^']+'|Unknown (?:layer|object)[^.:\n]*: '?[^'\n.]+'?)", text)
+    unknown = re.search(_UNKNOWN_OBJECT, text)
     if unknown or "custom_objects" in text:
         found = unknown.group(1) if unknown else text.strip().splitlines()[0]
         return (

@@ -1,13 +1,13 @@
 """``SpikingNetwork``: a converted network, ready to run and evaluate."""
 
 import numpy as np
-
 import tensorflow as tf
 
+from snnconvert._tables import format_table
 from snnconvert._validation import check_positive_int
-from snnconvert.metrics.evaluation import AccuracyTally, EvaluationResult, format_table
+from snnconvert.metrics.collection import ActivityCollector
+from snnconvert.metrics.evaluation import AccuracyTally, EvaluationResult
 from snnconvert.simulation import Simulator
-from snnconvert.simulation.simulator import ActivityCollector
 
 
 class SpikingNetwork:

@@ -13,14 +13,14 @@ before it reaches these functions, and its amplitude to the counts they return, 
 the models here stay pure: currents in, integer spike counts and voltage out.
 
 The spiking model performs exactly that per-step update, unrolled over a window of
-steps inside one TensorFlow graph (which XLA fuses into a single pass over memory).
+steps inside one TensorFlow graph.
 For a current held constant since the first step, as an image presented to the first
 layer, it uses the closed form instead: with subtractive reset, the spikes emitted up
 to step ``t`` are ``floor(v0 + t * max(J, 0) * dt)``, one element-wise expression.
 
 The state (:class:`SpikingState`) makes a run split into windows perform the very same
-float operations as one long window, so no spike moves, even when the voltage lands
-exactly on a threshold.
+float operations on the currents it receives as one long window, so no spike moves,
+even when the voltage lands exactly on a threshold.
 """
 
 from typing import NamedTuple

@@ -56,8 +56,11 @@ def sweep(args):
         output=args.output, batch_size=args.batch_size, progress=not args.quiet,
         readout=args.readout, readout_steps=args.readout_steps, dt=args.dt,
         initial_state=args.initial_state,
+        settings={"model": str(args.model), "dataset": args.dataset, "split": args.split,
+                  "pixel_scale": args.pixel_scale},
     )
-    header = f"{'scale':>8} {'synapse':>8} {'steps':>6} {'accuracy':>9} {'spikes/img':>11} {'synops/img':>12} {'time s':>7}"
+    header = (f"{'scale':>8} {'synapse':>8} {'steps':>6} {'accuracy':>9} {'spikes/img':>11} "
+              f"{'synops/img':>12} {'time s':>7}")
     print(header)
     for row in rows:
         print(f"{row['scale']:>8g} {row['synapse']:>8g} {row['n_steps']:>6d} {row['accuracy']:>9.2%} "

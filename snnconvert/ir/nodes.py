@@ -20,10 +20,6 @@ class Node:
     shape: tuple = ()
     source: str = ""
 
-    # A linear node computes an affine function of its inputs (bias included), so it
-    # can run on all timesteps at once and commutes with a linear synapse.
-    linear = True
-
     @property
     def kind(self):
         return type(self).__name__.removesuffix("Node")
@@ -139,8 +135,6 @@ class NeuronNode(Node):
     The input current is multiplied by ``gain`` and each spike is worth ``amplitude``
     (``scale_firing_rates = s`` gives ``gain = s`` and ``amplitude = base / s``).
     """
-
-    linear = False
 
     neuron_type: object
     gain: float = 1.0

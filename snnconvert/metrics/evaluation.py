@@ -4,20 +4,39 @@ import dataclasses
 
 import numpy as np
 
+from snnconvert._tables import format_table
 from snnconvert._validation import check_choice, check_positive_int
 
 READOUTS = ("last", "mean")
 
 
-def as_labels(labels, n_samples):
-    """Integer class labels from integer or one-hot ``labels``."""
+def as_labels(labels, n_samples, n_classes=None):
+    """Integer class labels from integer or one-hot ``labels``, checked.
+
+    Labels must be whole numbers in ``[0, n_classes)``, or one-hot rows: anything else
+    would make every accuracy silently wrong.
+    """
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] > 1:
+        one_hot = np.all(np.isin(labels, (0, 1))) and np.all(labels.sum(axis=1) == 1)
+        if not one_hot:
+            raise ValueError(
+                f"Labels of shape {labels.shape} are not one-hot rows; pass integer class "
+                "labels of shape [n] or one-hot rows of shape [n, classes]."
+            )
         labels = labels.argmax(axis=1)
     labels = labels.reshape(-1)
     if len(labels) != n_samples:
         raise ValueError(f"Received {len(labels)} labels for {n_samples} samples.")
-    return labels.astype(np.int64)
+    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+        raise ValueError("Labels must be whole class numbers; received non-integer values.")
+    labels = labels.astype(np.int64)
+    if n_classes is not None and len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"Labels must lie in [0, {n_classes}) for a network with {n_classes} outputs. "
+            f"Received labels from {labels.min()} to {labels.max()}."
+        )
+    return labels
 
 
 def readout_predictions(outputs, readout="last", readout_steps=1):
@@ -53,7 +72,12 @@ class AccuracyTally:
         self.keras_samples = 0
 
     def add(self, outputs, labels, keras_scores=None):
-        labels = as_labels(labels, len(outputs))
+        if self.readout == "mean" and self.readout_steps > outputs.shape[1]:
+            raise ValueError(
+                f"`readout_steps` ({self.readout_steps}) exceeds n_steps ({outputs.shape[1]}); "
+                "average over at most the simulated steps."
+            )
+        labels = as_labels(labels, len(outputs), int(np.prod(outputs.shape[2:])))
         self.n_samples += len(labels)
         self.correct += int(np.sum(readout_predictions(outputs, self.readout, self.readout_steps) == labels))
         self.correct_per_step = self.correct_per_step + accuracy_over_time(outputs, labels) * len(labels)
@@ -152,15 +176,3 @@ class EvaluationResult:
             "spikes_per_image": self.spikes_per_image,
             "layers": {name: a.to_dict() for name, a in self.activity.items()},
         }
-
-
-def format_table(header, rows):
-    """Left-aligned first column, right-aligned numbers, as lines of text."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-
-    def line(cells):
-        first = str(cells[0]).ljust(widths[0])
-        rest = (str(cell).rjust(width) for cell, width in zip(cells[1:], widths[1:]))
-        return "  ".join([first, *rest])
-
-    return [line(header), "  ".join("-" * w for w in widths), *(line(row) for row in rows)]

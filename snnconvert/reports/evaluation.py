@@ -1,6 +1,6 @@
 """The evaluation report: accuracies, then per-layer spikes and operations."""
 
-from snnconvert.metrics.evaluation import format_table
+from snnconvert._tables import format_table
 from snnconvert.reports.operations import ann_macs, synaptic_operations
 
 

@@ -1,5 +1,6 @@
 """What each Keras layer became: the rows of ``snnconvert inspect``."""
 
+from snnconvert._tables import format_table
 from snnconvert.ir import NeuronNode, SynapseNode
 
 
@@ -45,8 +46,6 @@ def _layers_in_order(model):
 
 def format_layer_rows(rows):
     """Rows of :func:`layer_rows` as a text table."""
-    from snnconvert.metrics.evaluation import format_table
-
     header = ("layer", "type", "becomes", "neurons", "neuron type", "scale", "synapse", "params", "fan-in")
     lines = [
         (

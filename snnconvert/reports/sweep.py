@@ -6,6 +6,7 @@ keeps its rows, and running it again with the same file resumes where it stopped
 
 import csv
 import itertools
+import json
 import time
 from pathlib import Path
 
@@ -14,22 +15,26 @@ from tqdm.auto import tqdm
 from snnconvert.conversion import convert
 from snnconvert.loading import load_keras_model
 from snnconvert.reports.operations import synaptic_operations
+from snnconvert.simulation.batching import count_samples
 
 SWEEP_FIELDS = (
     "scale", "synapse", "n_steps", "accuracy", "keras_accuracy",
-    "spikes_per_image", "synaptic_ops_per_image", "wall_time_s",
+    "spikes_per_image", "synaptic_ops_per_image", "wall_time_s", "settings",
 )
 
 
 def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=None,
-              batch_size=100, progress=True, **evaluate_options):
+              batch_size=100, progress=True, settings=None, **evaluate_options):
     """Evaluate every combination of ``scales`` x ``synapses`` x ``n_steps``.
 
     Args:
         model: a ``keras.Model`` or a model file.
         x, y: evaluation data (as for ``SpikingNetwork.evaluate``).
         output: a CSV path; existing rows there are kept and their combinations
-            skipped (resume).
+            skipped (resume), provided they were made with the same settings.
+        settings: a dict describing the data (dataset, split, preprocessing...); it is
+            stored with every row, with the evaluation options and the number of
+            samples, and a resume refuses rows made with other settings.
 
     Returns:
         the list of rows (dicts with ``SWEEP_FIELDS``), including resumed ones.
@@ -40,7 +45,10 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
         (float(scale), float(synapse), int(steps))
         for scale, synapse, steps in itertools.product(scales, synapses, n_steps)
     ))
-    rows = _read_rows(output) if output else []
+    settings = json.dumps(
+        {"n_samples": count_samples(x), **evaluate_options, **(settings or {})}, sort_keys=True, default=str
+    )
+    rows = _read_rows(output, settings) if output else []
     done = {(r["scale"], r["synapse"], r["n_steps"]) for r in rows}
     # The ANN's accuracy is the same for every combination: taken from the first run.
     keras_accuracy = rows[0]["keras_accuracy"] if rows else None
@@ -67,6 +75,7 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
                 "spikes_per_image": result.spikes_per_image,
                 "synaptic_ops_per_image": sum(synops.values()) / result.simulation.n_images,
                 "wall_time_s": elapsed,
+                "settings": settings,
             }
             rows.append(row)
             if writer:
@@ -77,7 +86,7 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
     return rows
 
 
-def _read_rows(path):
+def _read_rows(path, settings):
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
         return []
@@ -88,9 +97,20 @@ def _read_rows(path):
                 f"{str(path)!r} is not a sweep file of this version (columns {reader.fieldnames}); "
                 "choose another --output or delete it."
             )
-        return [
-            {k: (int(v) if k == "n_steps" else float(v)) for k, v in row.items()} for row in reader
-        ]
+        rows = [{k: _parse(k, v) for k, v in row.items()} for row in reader]
+    foreign = {row["settings"] for row in rows} - {settings}
+    if foreign:
+        raise ValueError(
+            f"{str(path)!r} holds a sweep made with other settings ({foreign.pop()}), not "
+            f"({settings}); its rows cannot be resumed. Choose another --output or delete it."
+        )
+    return rows
+
+
+def _parse(field, value):
+    if field == "settings":
+        return value
+    return int(value) if field == "n_steps" else float(value)
 
 
 class _RowWriter:

@@ -51,6 +51,11 @@ def count_samples(inputs):
 def _dataset_batches(dataset, labels, input_nodes, n_steps, batch_size):
     if labels is not None:
         raise ValueError("Pass labels inside the tf.data.Dataset as (x, y) elements, not separately.")
+    if len(input_nodes) != 1:
+        raise ValueError(
+            f"tf.data datasets are supported for single-input networks; this one has "
+            f"{len(input_nodes)} inputs. Pass a list of arrays, one per input, instead."
+        )
     spec = dataset.element_spec
     x_spec = spec[0] if isinstance(spec, tuple) else spec
     if not _is_batched(tuple(x_spec.shape), input_nodes[0], n_steps):
@@ -67,7 +72,9 @@ def _is_batched(shape, node, n_steps):
 
     One extra axis is ambiguous: a batch of images, or one sample over ``n_steps``
     steps. A batch made by ``Dataset.batch`` has an unknown size (``None``); a fixed
-    size equal to ``n_steps`` is read as time.
+    size equal to ``n_steps`` is read as time. (A dataset batched with
+    ``drop_remainder=True`` and a batch size equal to ``n_steps`` is therefore misread;
+    its labels then fail the label check instead of giving a wrong accuracy.)
     """
     extra = len(shape) - len(node.shape)
     if extra == 2:

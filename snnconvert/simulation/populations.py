@@ -52,7 +52,7 @@ def _spiking_update(neuron, current, state, gain, spike_value, dt, n_steps, temp
     return running * spike_value, running[:, -1], state
 
 
-def advance_synapse(node, signal, state, n_steps, dt, jit_compile=True):
+def advance_synapse(node, signal, state, n_steps, dt):
     """Filter ``signal`` through the node's synapse; returns ``(output, state)`` per step."""
     signal = signal.per_step()
     if signal.temporal:
@@ -66,4 +66,4 @@ def advance_synapse(node, signal, state, n_steps, dt, jit_compile=True):
 def _compiled(function, jit_compile):
     if not jit_compile:
         return function
-    return tf.function(function, jit_compile=True, autograph=False, reduce_retracing=True)
+    return tf.function(function, jit_compile=True, autograph=False)

@@ -2,22 +2,20 @@
 
 The graph is feed-forward, so each window ("chunk") of steps is computed layer by
 layer: every linear node runs once over ``batch * steps`` samples and every neuron
-population integrates the whole window with a cumulative sum (see
-:mod:`snnconvert.neurons`). Membrane neuron_states and synapse states are carried from one
-chunk to the next, which bounds memory for long simulations without changing a
-single spike.
+population integrates the whole window at once (see :mod:`snnconvert.neurons` and
+:mod:`snnconvert.simulation.signals`). Neuron and synapse states are carried from one
+window to the next, which bounds memory for long simulations; results agree with a
+single window up to float32 rounding of the currents (see the README).
 """
 
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-import dataclasses
-
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
+from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.neurons import SpikingState
-from snnconvert.metrics.results import PopulationActivity, SimulationResult
 from snnconvert.simulation.batching import count_samples, iterate_batches
 from snnconvert.simulation.layers import LINEAR_OPS
 from snnconvert.simulation.populations import advance_neurons, advance_synapse
@@ -53,7 +51,7 @@ class Simulator:
         self.graph = graph
         self.dt = check_positive_number("dt", dt)
         self.initial_state = check_choice("initial_state", initial_state, INITIAL_STATES)
-        self.seed = seed
+        self.seed = check_positive_int("seed", seed, minimum=0)
         self.chunk_steps = None if chunk_steps is None else check_positive_int("chunk_steps", chunk_steps)
         self.jit_compile = bool(jit_compile)
         self._compiled = {}
@@ -147,7 +145,7 @@ class Simulator:
 
             # No autograph: the window has no tensor-dependent Python control flow, and
             # converting its source would cost seconds per simulator.
-            self._compiled[key] = tf.function(window, reduce_retracing=True, autograph=False)
+            self._compiled[key] = tf.function(window, autograph=False)
         return self._compiled[key]
 
     def _simulate_window(self, inputs, temporal, neuron_states, synapses, n_steps, probes):
@@ -204,64 +202,3 @@ def _merge_windows(pieces):
             activity[name] = activity[name] + counted if name in activity else counted
     probed = {name: np.concatenate([p[2][name].numpy() for p in pieces], axis=1) for name in pieces[0][2]}
     return outputs, activity, probed
-
-
-@dataclasses.dataclass
-class BatchResult:
-    """One batch's outputs ``[b, steps, ...]``, spikes per neuron ``[b, ...]`` over the
-    run, probed values, and labels (when the data carried them)."""
-
-    outputs: dict
-    activity: dict
-    probes: dict
-    labels: object = None
-    inputs: list = None
-
-    @property
-    def size(self):
-        return len(next(iter(self.outputs.values())))
-
-
-class ActivityCollector:
-    """Accumulates batch results into dataset-level arrays and spike statistics."""
-
-    def __init__(self, graph, probes):
-        self.graph = graph
-        self.outputs = {name: [] for name in graph.outputs}
-        self.probes = {name: [] for name in probes}
-        self.per_image = {node.name: [] for node in graph.neuron_nodes}
-        self.per_neuron = {node.name: np.zeros(node.size, np.float64) for node in graph.neuron_nodes}
-        self.n_images = 0
-
-    def add(self, batch, keep_outputs=True):
-        self.n_images += batch.size
-        if keep_outputs:
-            for name, value in batch.outputs.items():
-                self.outputs[name].append(value)
-        for name, value in batch.probes.items():
-            self.probes[name].append(value)
-        for name, value in batch.activity.items():
-            flat = value.reshape(len(value), -1)
-            self.per_image[name].append(flat.sum(axis=1))
-            self.per_neuron[name] += flat.sum(axis=0)
-
-    def result(self, n_steps, dt):
-        activity = {}
-        for node in self.graph.neuron_nodes:
-            activity[node.name] = PopulationActivity(
-                node=node.name,
-                layer=node.source,
-                spiking=node.spiking,
-                per_image=np.concatenate(self.per_image[node.name]),
-                per_neuron=self.per_neuron[node.name],
-                n_steps=n_steps,
-                dt=dt,
-            )
-        return SimulationResult(
-            outputs={name: np.concatenate(parts) for name, parts in self.outputs.items() if parts},
-            activity=activity,
-            probes={name: np.concatenate(parts) for name, parts in self.probes.items()},
-            n_steps=n_steps,
-            dt=dt,
-            n_images=self.n_images,
-        )

@@ -138,7 +138,7 @@ def test_sweep_writes_csv_and_plot_then_resumes(capsys, tiny, tmp_path):
     common = ["sweep", tiny.model_path, "--dataset", tiny.data_path, "--synapse", 0.005, "--n-steps", 10,
               "--batch-size", 40, "--output", csv_path, "--quiet"]
     code, out, err = run(capsys, *common, "--scale", 30, 300, "--plot", png_path)
-    assert code == 0 and err == ""
+    assert code == 0 and err == "", err
     with open(csv_path, newline="") as file:
         first = list(csv.DictReader(file))
     assert [(float(r["scale"]), float(r["synapse"]), int(r["n_steps"])) for r in first] == \

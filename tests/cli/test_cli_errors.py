@@ -1,6 +1,5 @@
 """Errors of the command line: exit status 2 and one ``snnconvert: error: ...`` line."""
 
-import zipfile
 
 import numpy as np
 import pytest

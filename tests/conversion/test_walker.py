@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import pytest
 from conversion_helpers import (
     assert_over_time_equals,
     check_rate_matches_keras,

@@ -8,10 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from snnconvert.data import DATASETS
-from snnconvert.data import DatasetInfo
-from snnconvert.data import load_dataset
-from snnconvert.data import resolve_data_dir
+from snnconvert.data import DATASETS, DatasetInfo, load_dataset, resolve_data_dir
 
 ENV = "SNNCONVERT_DATA"
 

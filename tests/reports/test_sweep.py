@@ -132,8 +132,9 @@ def test_csv_holds_the_returned_rows(full_sweep):
     assert len(written) == len(rows)
     for row, line in zip(rows, written):
         assert int(line["n_steps"]) == row["n_steps"]
+        assert line["settings"] == row["settings"]
         for field in SWEEP_FIELDS:
-            if field != "n_steps":
+            if field not in ("n_steps", "settings"):
                 assert float(line[field]) == row[field]
 
 
@@ -262,3 +263,16 @@ def test_plot_sweep_writes_a_png(full_sweep, tmp_path):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 10_000
+
+
+def test_resume_refuses_rows_made_with_other_settings(mlp, mlp_data, tmp_path, fake_convert):
+    x, y = mlp_data
+    path = tmp_path / "sweep.csv"
+    run_sweep(mlp, x, y, scales=(30,), n_steps=(5,), output=path, progress=False, dt=0.001)
+    before = path.read_text()
+    # Same combination, other evaluation settings or other data: not the same experiment.
+    with pytest.raises(ValueError, match="other settings"):
+        run_sweep(mlp, x, y, scales=(30,), n_steps=(5,), output=path, progress=False, dt=0.002)
+    with pytest.raises(ValueError, match="other settings"):
+        run_sweep(mlp, x[:10], y[:10], scales=(30,), n_steps=(5,), output=path, progress=False, dt=0.001)
+    assert path.read_text() == before
