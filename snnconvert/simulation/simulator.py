@@ -17,6 +17,7 @@ from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
 from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.neurons import SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
+from snnconvert.simulation.events import DENSE_ABOVE, PROJECTABLE, constant_spike_events, project_events
 from snnconvert.simulation.layers import LINEAR_OPS
 from snnconvert.simulation.populations import advance_neurons, advance_synapse
 from snnconvert.simulation.signals import Signal
@@ -154,10 +155,20 @@ class Simulator:
         neuron_states, synapses = dict(neuron_states), dict(synapses)
         activity = {}
         input_values = iter(zip(inputs, temporal))
+        projectable = _event_projections(graph, probes)
+        deferred = {}  # population -> its constant input, computed with its consumer
         for node in graph:
             if isinstance(node, InputNode):
                 tensor, is_temporal = next(input_values)
                 values[node.name] = Signal(tf.cast(tensor, tf.float32), is_temporal)
+            elif node.name in projectable and not values[node.inputs[0]].temporal:
+                deferred[node.name] = values[node.inputs[0]]
+            elif node.inputs and node.inputs[0] in deferred:
+                population = graph[node.inputs[0]]
+                values[node.name], activity[population.name], neuron_states[population.name] = (
+                    self._fire_into(population, node, deferred.pop(population.name),
+                                    neuron_states[population.name], n_steps)
+                )
             elif isinstance(node, NeuronNode):
                 values[node.name], activity[node.name], neuron_state = advance_neurons(
                     node, values[node.inputs[0]], neuron_states.get(node.name), n_steps, self.dt,
@@ -179,6 +190,41 @@ class Simulator:
         probed = {name: values[name].expanded(n_steps) for name in probes}
         return outputs, activity, probed, neuron_states, synapses
 
+    def _fire_into(self, population, consumer, current, state, n_steps):
+        """A population with constant input and the Dense/Conv2D it drives, together.
+
+        Sparse spikes are scattered event by event into the consumer; dense ones take
+        the tensor path. Both give the same spikes; the consumer's output is per step.
+        """
+        batch = tf.shape(current.tensor)[0]
+        increment = tf.nn.relu(current.tensor * population.gain) * self.dt
+        flat = lambda tensor: tf.reshape(tensor, [batch, population.size])  # noqa: E731
+        flat_state = SpikingState(flat(state.voltage), flat(state.initial), state.elapsed)
+        expected = tf.reduce_sum(
+            tf.floor(flat_state.initial + (state.elapsed + n_steps) * flat(increment))
+            - tf.floor(flat_state.initial + state.elapsed * flat(increment))
+        )
+        slots = tf.cast(batch * n_steps * population.size, tf.float32)
+        spike_value = population.amplitude / self.dt
+
+        def unflat(tensor):
+            return tf.reshape(tensor, tf.shape(state.voltage))
+
+        def scattered():
+            events, counts, new_state = constant_spike_events(flat(increment), flat_state, n_steps)
+            output = project_events(consumer, events, population.shape, batch, n_steps, spike_value)
+            new_state = SpikingState(unflat(new_state.voltage), state.initial, new_state.elapsed)
+            return output, unflat(counts), new_state
+
+        def dense():
+            spikes, counts, new_state = advance_neurons(
+                population, current, state, n_steps, self.dt, self.jit_compile
+            )
+            return LINEAR_OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
+
+        output, counts, new_state = tf.cond(expected < DENSE_ABOVE * slots, scattered, dense)
+        return Signal(output, temporal=True), counts, new_state
+
     # ---------------------------------------------------------------- validation
 
     def _check_probes(self, probes):
@@ -190,6 +236,23 @@ class Simulator:
                 f"Cannot probe {unknown}: no such node. Known nodes: {list(self.graph.nodes)}."
             )
         return tuple(probes)
+
+
+def _event_projections(graph, probes):
+    """Spiking populations whose spikes can be scattered straight into the one Dense or
+    Conv2D that reads them (if their input turns out to be constant)."""
+    names = set()
+    for node in graph.neuron_nodes:
+        consumers = graph.consumers(node.name)
+        if (
+            node.spiking
+            and len(consumers) == 1
+            and isinstance(consumers[0], PROJECTABLE)
+            and node.name not in probes
+            and node.name not in graph.outputs
+        ):
+            names.add(node.name)
+    return names
 
 
 def _merge_windows(pieces):
