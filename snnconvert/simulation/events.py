@@ -21,12 +21,23 @@ DENSE_ABOVE = 0.01
 PROJECTABLE = (DenseNode, Conv2DNode)
 
 
-def constant_spike_events(increment, state, n_steps):
+def emitted_before_and_after(increment, state, n_steps):
+    """Spikes emitted since the start of the run, before and after this window.
+
+    The same expression as the dense closed form, so both paths agree exactly.
+    """
+    before = tf.floor(state.initial + state.elapsed * increment)
+    after = tf.floor(state.initial + (state.elapsed + n_steps) * increment)
+    return before, after
+
+
+def constant_spike_events(increment, state, n_steps, before, after):
     """The spikes of a population with constant input, as a list of events.
 
     Args:
         increment: ``[batch, n]`` voltage increase per step, ``max(J, 0) * dt``.
         state: the :class:`~snnconvert.neurons.SpikingState` (flattened to ``[batch, n]``).
+        before, after: from :func:`emitted_before_and_after`.
 
     Returns:
         ``(sample, step, neuron)`` int32 index vectors, one entry per spike (a neuron
@@ -34,8 +45,6 @@ def constant_spike_events(increment, state, n_steps):
         and the new state.
     """
     elapsed = state.elapsed
-    before = tf.floor(state.initial + elapsed * increment)
-    after = tf.floor(state.initial + (elapsed + n_steps) * increment)
     counts = after - before
     firing = tf.where(counts > 0)
     per_neuron = tf.cast(tf.gather_nd(counts, firing), tf.int32)

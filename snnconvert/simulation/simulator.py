@@ -17,7 +17,13 @@ from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
 from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.neurons import SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
-from snnconvert.simulation.events import DENSE_ABOVE, PROJECTABLE, constant_spike_events, project_events
+from snnconvert.simulation.events import (
+    DENSE_ABOVE,
+    PROJECTABLE,
+    constant_spike_events,
+    emitted_before_and_after,
+    project_events,
+)
 from snnconvert.simulation.layers import LINEAR_OPS
 from snnconvert.simulation.populations import advance_neurons, advance_synapse
 from snnconvert.simulation.signals import Signal
@@ -197,21 +203,21 @@ class Simulator:
         the tensor path. Both give the same spikes; the consumer's output is per step.
         """
         batch = tf.shape(current.tensor)[0]
-        increment = tf.nn.relu(current.tensor * population.gain) * self.dt
-        flat = lambda tensor: tf.reshape(tensor, [batch, population.size])  # noqa: E731
-        flat_state = SpikingState(flat(state.voltage), flat(state.initial), state.elapsed)
-        expected = tf.reduce_sum(
-            tf.floor(flat_state.initial + (state.elapsed + n_steps) * flat(increment))
-            - tf.floor(flat_state.initial + state.elapsed * flat(increment))
-        )
-        slots = tf.cast(batch * n_steps * population.size, tf.float32)
-        spike_value = population.amplitude / self.dt
+
+        def flat(tensor):
+            return tf.reshape(tensor, [batch, population.size])
 
         def unflat(tensor):
             return tf.reshape(tensor, tf.shape(state.voltage))
 
+        increment = flat(tf.nn.relu(current.tensor * population.gain) * self.dt)
+        flat_state = SpikingState(flat(state.voltage), flat(state.initial), state.elapsed)
+        before, after = emitted_before_and_after(increment, flat_state, n_steps)
+        slots = tf.cast(batch * n_steps * population.size, tf.float32)
+
         def scattered():
-            events, counts, new_state = constant_spike_events(flat(increment), flat_state, n_steps)
+            events, counts, new_state = constant_spike_events(increment, flat_state, n_steps, before, after)
+            spike_value = population.amplitude / self.dt
             output = project_events(consumer, events, population.shape, batch, n_steps, spike_value)
             new_state = SpikingState(unflat(new_state.voltage), state.initial, new_state.elapsed)
             return output, unflat(counts), new_state
@@ -222,7 +228,8 @@ class Simulator:
             )
             return LINEAR_OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
 
-        output, counts, new_state = tf.cond(expected < DENSE_ABOVE * slots, scattered, dense)
+        spikes = tf.reduce_sum(after - before)
+        output, counts, new_state = tf.cond(spikes < DENSE_ABOVE * slots, scattered, dense)
         return Signal(output, temporal=True), counts, new_state
 
     # ---------------------------------------------------------------- validation
