@@ -118,7 +118,38 @@ class AffineNode(Node):
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class AddNode(Node):
-    """Sum of the inputs."""
+    """Sum of the inputs, each times its coefficient (all 1 when ``coefficients`` is
+    empty): Add, Subtract (1, -1) and Average (1/n each) alike."""
+
+    coefficients: tuple = ()
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class ZeroPad2DNode(Node):
+    """Zeros around the rows and columns: ``padding = ((top, bottom), (left, right))``."""
+
+    padding: tuple = ((0, 0), (0, 0))
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Crop2DNode(Node):
+    """Rows and columns cut off: ``cropping = ((top, bottom), (left, right))``."""
+
+    cropping: tuple = ((0, 0), (0, 0))
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class UpSample2DNode(Node):
+    """Nearest-neighbour upsampling: each cell repeated ``factors = (rows, cols)`` times."""
+
+    factors: tuple = (2, 2)
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class PermuteNode(Node):
+    """Reorders the non-batch axes: output axis i is input axis ``dims[i]`` (0-based)."""
+
+    dims: tuple = ()
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)

@@ -8,10 +8,14 @@ from snnconvert.ir.nodes import (
     AffineNode,
     AveragePool2DNode,
     Conv2DNode,
+    Crop2DNode,
     DenseNode,
     GlobalAveragePool2DNode,
+    PermuteNode,
     ReshapeNode,
     SynapseNode,
+    UpSample2DNode,
+    ZeroPad2DNode,
 )
 
 _FOLDABLE = (DenseNode, Conv2DNode)
@@ -54,7 +58,10 @@ def fold_affine_into_linear(graph):
     return graph.replace(nodes, [renamed.get(name, name) for name in graph.outputs])
 
 
-_COMMUTING = (DenseNode, Conv2DNode, AveragePool2DNode, GlobalAveragePool2DNode, ReshapeNode, AffineNode)
+_COMMUTING = (
+    DenseNode, Conv2DNode, AveragePool2DNode, GlobalAveragePool2DNode, ReshapeNode, AffineNode,
+    ZeroPad2DNode, Crop2DNode, UpSample2DNode, PermuteNode,
+)
 
 
 def defer_synapses(graph, keep=()):

@@ -8,10 +8,13 @@ it feeds another population or a graph output directly). Synaptic operations are
 multiply-accumulates (MACs), which are counted for every Dense and Conv output.
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
 from snnconvert.ir import (
+    AddNode,
     AveragePool2DNode,
     Conv2DNode,
     DenseNode,
@@ -93,6 +96,9 @@ def _pass_through(node, inputs):
     if isinstance(node, GlobalAveragePool2DNode):
         rows, cols = inputs[0].tensor.shape[1:3]
         return Signal(LINEAR_OPS[type(node)](node, inputs).tensor * (rows * cols), False)
+    if isinstance(node, AddNode):
+        # A spike into a Subtract or Average still drives one connection.
+        return LINEAR_OPS[AddNode](dataclasses.replace(node, coefficients=()), inputs)
     if type(node) in LINEAR_OPS:
         offset_free = node
         if hasattr(node, "offset"):

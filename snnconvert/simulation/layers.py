@@ -81,7 +81,36 @@ def affine(node, inputs):
 @_implements(ir.AddNode)
 def add(node, inputs):
     tensors, (temporal, cumulative) = common_form(inputs)
+    if node.coefficients:
+        tensors = [tensor * coefficient for tensor, coefficient in zip(tensors, node.coefficients)]
     return Signal(functools.reduce(tf.add, tensors), temporal, cumulative)
+
+
+@_implements(ir.ZeroPad2DNode)
+def zero_pad2d(node, inputs):
+    paddings = [[0, 0], list(node.padding[0]), list(node.padding[1]), [0, 0]]
+    return map_linear(lambda x: tf.pad(x, paddings), inputs[0])
+
+
+@_implements(ir.Crop2DNode)
+def crop2d(node, inputs):
+    (top, bottom), (left, right) = node.cropping
+
+    def apply(x):
+        return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right]
+
+    return map_linear(apply, inputs[0])
+
+
+@_implements(ir.UpSample2DNode)
+def upsample2d(node, inputs):
+    rows, cols = node.factors
+    return map_linear(lambda x: tf.repeat(tf.repeat(x, rows, axis=1), cols, axis=2), inputs[0])
+
+
+@_implements(ir.PermuteNode)
+def permute(node, inputs):
+    return map_linear(lambda x: tf.transpose(x, [0, *(d + 1 for d in node.dims)]), inputs[0])
 
 
 @_implements(ir.ConcatenateNode)

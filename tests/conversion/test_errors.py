@@ -42,9 +42,9 @@ def assert_message_names(error, *parts):
         (lambda: L.Conv1D(2, 3, name="conv_1d"), "Conv1D", (8, 3)),
         (lambda: L.DepthwiseConv2D(3, name="depthwise"), "DepthwiseConv2D", (6, 6, 2)),
         (lambda: L.LeakyReLU(name="leaky"), "LeakyReLU", (4,)),
-        (lambda: L.Subtract(name="minus"), "Subtract", None),
+        (lambda: L.Multiply(name="times"), "Multiply", None),
     ],
-    ids=["MaxPooling2D", "LSTM", "Conv1D", "DepthwiseConv2D", "LeakyReLU", "Subtract"],
+    ids=["MaxPooling2D", "LSTM", "Conv1D", "DepthwiseConv2D", "LeakyReLU", "Multiply"],
 )
 def test_unsupported_layer_names_layer_and_type(layer, type_name, input_shape):
     if input_shape is None:

@@ -6,6 +6,7 @@ from snnconvert.conversion.rules import (  # noqa: F401
     core,
     merging,
     normalization,
+    padding,
     pooling,
     reshaping,
 )

@@ -7,16 +7,23 @@ from snnconvert.errors import ConversionError
 from snnconvert.ir import AddNode, ConcatenateNode
 
 
-@register(layers.Add)
-def convert_add(layer, inputs, context):
+@register(layers.Add, layers.Subtract, layers.Average)
+def convert_sum(layer, inputs, context):
     shape = context.output_shape
     mismatched = [name for name in inputs if context.shape_of(name) != shape]
     if mismatched:
         raise ConversionError(
-            f"Layer {layer.name!r} (Add) broadcasts inputs of different shapes "
+            f"Layer {layer.name!r} ({type(layer).__name__}) broadcasts inputs of different shapes "
             f"{[context.shape_of(n) for n in inputs]}; only equal shapes are converted."
         )
-    return context.add(AddNode, name=layer.name, inputs=inputs, shape=shape, source=layer.name)
+    if isinstance(layer, layers.Subtract):
+        coefficients = (1.0, -1.0)
+    elif isinstance(layer, layers.Average):
+        coefficients = (1.0 / len(inputs),) * len(inputs)
+    else:
+        coefficients = ()
+    return context.add(AddNode, name=layer.name, inputs=inputs, shape=shape, source=layer.name,
+                       coefficients=coefficients)
 
 
 @register(layers.Concatenate)
