@@ -83,6 +83,52 @@ class Conv2DNode(Node):
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
+class Conv1DNode(Node):
+    """1-D convolution, channels last; ``kernel`` is ``[width, in, out]``."""
+
+    kernel: np.ndarray
+    bias: np.ndarray | None = None
+    strides: int = 1
+    padding: str = "valid"
+    dilation_rate: int = 1
+
+    def parameter_count(self):
+        return self.kernel.size + (0 if self.bias is None else self.bias.size)
+
+    def describe(self):
+        width, _, filters = self.kernel.shape
+        return f"{filters}x{width} stride {self.strides} {self.padding}"
+
+    @property
+    def fan_in(self):
+        width, channels, _ = self.kernel.shape
+        return width * channels
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class DepthwiseConv2DNode(Node):
+    """Per-channel 2-D convolution; ``kernel`` is ``[rows, cols, in, multiplier]``."""
+
+    kernel: np.ndarray
+    bias: np.ndarray | None = None
+    strides: tuple = (1, 1)
+    padding: str = "valid"
+    dilation_rate: tuple = (1, 1)
+
+    def parameter_count(self):
+        return self.kernel.size + (0 if self.bias is None else self.bias.size)
+
+    def describe(self):
+        rows, cols, _, multiplier = self.kernel.shape
+        return f"depthwise x{multiplier} {rows}x{cols} stride {self.strides} {self.padding}"
+
+    @property
+    def fan_in(self):
+        rows, cols, _, _ = self.kernel.shape
+        return rows * cols
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
 class AveragePool2DNode(Node):
     pool_size: tuple = (2, 2)
     strides: tuple = (2, 2)

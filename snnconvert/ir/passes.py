@@ -7,6 +7,7 @@ import numpy as np
 from snnconvert.ir.nodes import (
     AffineNode,
     AveragePool2DNode,
+    Conv1DNode,
     Conv2DNode,
     Crop2DNode,
     DenseNode,
@@ -18,7 +19,7 @@ from snnconvert.ir.nodes import (
     ZeroPad2DNode,
 )
 
-_FOLDABLE = (DenseNode, Conv2DNode)
+_FOLDABLE = (DenseNode, Conv1DNode, Conv2DNode)
 
 
 def fold_affine_into_linear(graph):
@@ -59,7 +60,7 @@ def fold_affine_into_linear(graph):
 
 
 _COMMUTING = (
-    DenseNode, Conv2DNode, AveragePool2DNode, GlobalAveragePool2DNode, ReshapeNode, AffineNode,
+    DenseNode, Conv1DNode, Conv2DNode, AveragePool2DNode, GlobalAveragePool2DNode, ReshapeNode, AffineNode,
     ZeroPad2DNode, Crop2DNode, UpSample2DNode, PermuteNode,
 )
 
@@ -138,7 +139,7 @@ def _is_pure_offset(node):
 
 def _split_offset(node):
     """``node`` without its additive constant, and that constant (or ``None``)."""
-    if isinstance(node, (DenseNode, Conv2DNode)) and node.bias is not None:
+    if isinstance(node, _FOLDABLE) and node.bias is not None:
         return dataclasses.replace(node, bias=None), node.bias
     if isinstance(node, AffineNode) and np.any(node.offset != 0):
         return dataclasses.replace(node, offset=np.zeros_like(node.offset)), node.offset

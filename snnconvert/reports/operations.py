@@ -16,15 +16,17 @@ import tensorflow as tf
 from snnconvert.ir import (
     AddNode,
     AveragePool2DNode,
+    Conv1DNode,
     Conv2DNode,
     DenseNode,
+    DepthwiseConv2DNode,
     GlobalAveragePool2DNode,
     NeuronNode,
 )
 from snnconvert.simulation.layers import LINEAR_OPS
 from snnconvert.simulation.signals import Signal
 
-_WEIGHTED = (DenseNode, Conv2DNode)
+_WEIGHTED = (DenseNode, Conv1DNode, Conv2DNode, DepthwiseConv2DNode)
 
 
 def ann_macs(graph):

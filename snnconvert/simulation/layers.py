@@ -53,6 +53,28 @@ def conv2d(node, inputs):
     return add_constant(map_linear(apply, inputs[0]), _constant(node.bias))
 
 
+@_implements(ir.Conv1DNode)
+def conv1d(node, inputs):
+    kernel = tf.constant(node.kernel)
+
+    def apply(x):
+        return tf.nn.conv1d(x, kernel, stride=node.strides, padding=node.padding.upper(),
+                            dilations=node.dilation_rate)
+
+    return add_constant(map_linear(apply, inputs[0]), _constant(node.bias))
+
+
+@_implements(ir.DepthwiseConv2DNode)
+def depthwise_conv2d(node, inputs):
+    kernel = tf.constant(node.kernel)
+
+    def apply(x):
+        return tf.nn.depthwise_conv2d(x, kernel, strides=(1, *node.strides, 1),
+                                      padding=node.padding.upper(), dilations=node.dilation_rate)
+
+    return add_constant(map_linear(apply, inputs[0]), _constant(node.bias))
+
+
 @_implements(ir.AveragePool2DNode)
 def average_pool2d(node, inputs):
     def apply(x):

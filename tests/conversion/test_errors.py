@@ -39,12 +39,12 @@ def assert_message_names(error, *parts):
     [
         (lambda: L.MaxPooling2D(name="pool_max"), "MaxPooling2D", (6, 6, 2)),
         (lambda: L.LSTM(3, name="recurrent"), "LSTM", (5, 4)),
-        (lambda: L.Conv1D(2, 3, name="conv_1d"), "Conv1D", (8, 3)),
-        (lambda: L.DepthwiseConv2D(3, name="depthwise"), "DepthwiseConv2D", (6, 6, 2)),
+        (lambda: L.SeparableConv2D(2, 3, name="separable"), "SeparableConv2D", (6, 6, 2)),
+        (lambda: L.Conv2DTranspose(2, 3, name="transposed"), "Conv2DTranspose", (6, 6, 2)),
         (lambda: L.LeakyReLU(name="leaky"), "LeakyReLU", (4,)),
         (lambda: L.Multiply(name="times"), "Multiply", None),
     ],
-    ids=["MaxPooling2D", "LSTM", "Conv1D", "DepthwiseConv2D", "LeakyReLU", "Multiply"],
+    ids=["MaxPooling2D", "LSTM", "SeparableConv2D", "Conv2DTranspose", "LeakyReLU", "Multiply"],
 )
 def test_unsupported_layer_names_layer_and_type(layer, type_name, input_shape):
     if input_shape is None:
