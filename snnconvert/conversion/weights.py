@@ -2,6 +2,7 @@
 
 import keras
 
+from snnconvert.conversion.activations import apply_activation
 from snnconvert.errors import ConversionError
 
 
@@ -20,3 +21,20 @@ def kernel_and_bias(layer):
     kernel = keras.ops.convert_to_numpy(layer.kernel)
     bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else None
     return kernel, bias
+
+
+def add_weighted_layer(node_type, layer, inputs, context, **options):
+    """The weighted node for ``layer`` (kernel and bias read as above), followed by
+    what its ``activation`` becomes; returns the name of the last node."""
+    kernel, bias = kernel_and_bias(layer)
+    linear = context.add(
+        node_type,
+        name=layer.name,
+        inputs=inputs,
+        shape=context.output_shape,
+        source=layer.name,
+        kernel=kernel,
+        bias=bias,
+        **options,
+    )
+    return apply_activation(layer, layer.activation, linear, context)

@@ -19,6 +19,7 @@ from snnconvert.ir.nodes import (
     ReshapeNode,
     SynapseNode,
     UpSample2DNode,
+    WeightedNode,
     ZeroPad2DNode,
 )
 from snnconvert.ir.passes import defer_synapses, fold_affine_into_linear
@@ -42,6 +43,7 @@ __all__ = [
     "SpikingGraph",
     "SynapseNode",
     "UpSample2DNode",
+    "WeightedNode",
     "ZeroPad2DNode",
     "defer_synapses",
     "fold_affine_into_linear",

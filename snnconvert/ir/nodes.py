@@ -42,14 +42,20 @@ class InputNode(Node):
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class DenseNode(Node):
-    """``x @ kernel + bias`` on the last axis."""
+class WeightedNode(Node):
+    """A linear node with a ``kernel`` and an optional ``bias``; subclasses say how the
+    kernel is applied and how many inputs feed one output (``fan_in``)."""
 
     kernel: np.ndarray
     bias: np.ndarray | None = None
 
     def parameter_count(self):
         return self.kernel.size + (0 if self.bias is None else self.bias.size)
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class DenseNode(WeightedNode):
+    """``x @ kernel + bias`` on the last axis."""
 
     def describe(self):
         return f"{self.kernel.shape[0]}->{self.kernel.shape[1]}"
@@ -60,17 +66,12 @@ class DenseNode(Node):
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class Conv2DNode(Node):
+class Conv2DNode(WeightedNode):
     """2-D convolution, channels last; ``kernel`` is ``[rows, cols, in, out]``."""
 
-    kernel: np.ndarray
-    bias: np.ndarray | None = None
     strides: tuple = (1, 1)
     padding: str = "valid"
     dilation_rate: tuple = (1, 1)
-
-    def parameter_count(self):
-        return self.kernel.size + (0 if self.bias is None else self.bias.size)
 
     def describe(self):
         rows, cols, _, filters = self.kernel.shape
@@ -83,17 +84,12 @@ class Conv2DNode(Node):
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class Conv1DNode(Node):
+class Conv1DNode(WeightedNode):
     """1-D convolution, channels last; ``kernel`` is ``[width, in, out]``."""
 
-    kernel: np.ndarray
-    bias: np.ndarray | None = None
     strides: int = 1
     padding: str = "valid"
     dilation_rate: int = 1
-
-    def parameter_count(self):
-        return self.kernel.size + (0 if self.bias is None else self.bias.size)
 
     def describe(self):
         width, _, filters = self.kernel.shape
@@ -106,17 +102,12 @@ class Conv1DNode(Node):
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class DepthwiseConv2DNode(Node):
+class DepthwiseConv2DNode(WeightedNode):
     """Per-channel 2-D convolution; ``kernel`` is ``[rows, cols, in, multiplier]``."""
 
-    kernel: np.ndarray
-    bias: np.ndarray | None = None
     strides: tuple = (1, 1)
     padding: str = "valid"
     dilation_rate: tuple = (1, 1)
-
-    def parameter_count(self):
-        return self.kernel.size + (0 if self.bias is None else self.bias.size)
 
     def describe(self):
         rows, cols, _, multiplier = self.kernel.shape

@@ -16,17 +16,14 @@ import tensorflow as tf
 from snnconvert.ir import (
     AddNode,
     AveragePool2DNode,
-    Conv1DNode,
-    Conv2DNode,
-    DenseNode,
-    DepthwiseConv2DNode,
     GlobalAveragePool2DNode,
     NeuronNode,
+    WeightedNode,
 )
 from snnconvert.simulation.layers import LINEAR_OPS
 from snnconvert.simulation.signals import Signal
 
-_WEIGHTED = (DenseNode, Conv1DNode, Conv2DNode, DepthwiseConv2DNode)
+_WEIGHTED = WeightedNode
 
 
 def ann_macs(graph):
@@ -83,7 +80,7 @@ def _downstream_connections(graph, origin, x):
 
 def _mask_op(node):
     mask = (node.kernel != 0).astype(np.float32)
-    masked = type(node)(**{**_fields(node), "kernel": mask, "bias": None})
+    masked = dataclasses.replace(node, kernel=mask, bias=None)
     return lambda tensor: LINEAR_OPS[type(node)](masked, [Signal(tensor, False)]).tensor
 
 
@@ -104,11 +101,7 @@ def _pass_through(node, inputs):
     if type(node) in LINEAR_OPS:
         offset_free = node
         if hasattr(node, "offset"):
-            offset_free = type(node)(**{**_fields(node), "offset": np.zeros_like(node.offset),
-                                        "scale": np.ones_like(node.scale)})
+            offset_free = dataclasses.replace(node, offset=np.zeros_like(node.offset),
+                                              scale=np.ones_like(node.scale))
         return LINEAR_OPS[type(node)](offset_free, inputs)
     return inputs[0]  # a synapse: it filters in time and adds no connections
-
-
-def _fields(node):
-    return {field: getattr(node, field) for field in node.__dataclass_fields__}

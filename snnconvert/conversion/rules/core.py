@@ -2,25 +2,14 @@
 
 from keras import layers
 
-from snnconvert.conversion.activations import apply_activation
 from snnconvert.conversion.registry import register
-from snnconvert.conversion.weights import kernel_and_bias
+from snnconvert.conversion.weights import add_weighted_layer
 from snnconvert.ir import DenseNode
 
 
 @register(layers.Dense)
 def convert_dense(layer, inputs, context):
-    kernel, bias = kernel_and_bias(layer)
-    linear = context.add(
-        DenseNode,
-        name=layer.name,
-        inputs=inputs,
-        shape=context.output_shape,
-        source=layer.name,
-        kernel=kernel,
-        bias=bias,
-    )
-    return apply_activation(layer, layer.activation, linear, context)
+    return add_weighted_layer(DenseNode, layer, inputs, context)
 
 
 @register(
