@@ -4,10 +4,13 @@ import numbers
 
 import numpy as np
 
-from snnconvert._validation import check_positive_number
+from snnconvert._validation import check_choice, check_positive_number
 from snnconvert.errors import ConversionError
 from snnconvert.ir import NeuronNode, SynapseNode
 from snnconvert.synapses import as_synapse
+
+MAX_POOLING_MODES = ("spiking", "average")
+NON_SPIKING_MODES = ("error", "rate")
 
 
 class ConversionContext:
@@ -18,16 +21,23 @@ class ConversionContext:
         scale_firing_rates: a positive number, or ``{layer name: factor}`` (layers not
             named are unscaled).
         synapse: ``None``, a time constant in seconds, or ``{layer name: value}``.
+        max_pooling: ``"spiking"`` or ``"average"`` (see :func:`~snnconvert.convert`).
+        non_spiking: ``"error"``, ``"rate"`` or the names of layers allowed to run as
+            non-spiking rate layers.
     """
 
-    def __init__(self, neuron_type, scale_firing_rates=1.0, synapse=None):
+    def __init__(self, neuron_type, scale_firing_rates=1.0, synapse=None, *, max_pooling="spiking",
+                 non_spiking="error"):
         self.neuron_type = neuron_type
+        self.max_pooling = check_choice("max_pooling", max_pooling, MAX_POOLING_MODES)
+        self._non_spiking = _non_spiking_table(non_spiking)
         self._scales = _per_layer("scale_firing_rates", scale_firing_rates, 1.0, _check_scale)
         self._synapses = _per_layer("synapse", synapse, None, _check_synapse)
         self.nodes = []
         self.notes = []
         self._names = set()
         self._neuron_layers = []
+        self._rate_layers_used = set()
         # Set by the walker before each rule runs.
         self.output_shapes = []
         self.is_model_output = False
@@ -83,6 +93,23 @@ class ConversionContext:
             synapse=synapse,
         )
 
+    def allows_rate_layer(self, layer_name):
+        """Whether ``layer_name`` may run as a non-spiking (rate) layer."""
+        return self._non_spiking is True or layer_name in self._non_spiking
+
+    def refuse_or_allow(self, layer, what):
+        """Raise the error for a layer with no spiking meaning unless it was allowed to
+        run as a rate layer; ``what`` says what about the layer has no equivalent."""
+        if self.allows_rate_layer(layer.name):
+            self._rate_layers_used.add(layer.name)
+            return
+        raise ConversionError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) {what}, which has no spiking "
+            "equivalent in snnconvert. Replace it in the Keras model (e.g. by relu) and "
+            f"retrain, or run it as a non-spiking rate layer with non_spiking=['{layer.name}'] "
+            "(or non_spiking='rate' for all such layers)."
+        )
+
     def check_layer_options_used(self):
         """Per-layer options must name layers that own neurons; a typo is not ignored."""
         for option, table in (("scale_firing_rates", self._scales), ("synapse", self._synapses)):
@@ -92,6 +119,29 @@ class ConversionContext:
                     f"`{option}` names {unknown}, which are not layers with neurons in this "
                     f"model. Layers with neurons: {self._neuron_layers}."
                 )
+        if self._non_spiking is not True:
+            unused = sorted(self._non_spiking - self._rate_layers_used)
+            if unused:
+                raise ConversionError(
+                    f"`non_spiking` names {unused}, which are not layers of this model that lack a "
+                    "spiking equivalent; only such layers can run as rate layers."
+                )
+
+
+def _non_spiking_table(value):
+    """``True`` (any layer may run as a rate layer) or the set of layer names allowed."""
+    if isinstance(value, str):
+        check_choice("non_spiking", value, NON_SPIKING_MODES)
+        return value == "rate" or set()
+    try:
+        names = set(value)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise ValueError(
+            f"`non_spiking` must be 'error', 'rate' or a list of layer names. Received: non_spiking={value!r}"
+        )
+    return names
 
 
 def _per_layer(option, value, default, check):

@@ -8,7 +8,16 @@ from snnconvert.network import SpikingNetwork
 from snnconvert.neurons import as_neuron_type
 
 
-def convert(model, *, scale_firing_rates=1.0, synapse=None, neuron_type="spiking", custom_objects=None):
+def convert(
+    model,
+    *,
+    scale_firing_rates=1.0,
+    synapse=None,
+    neuron_type="spiking",
+    max_pooling="spiking",
+    non_spiking="error",
+    custom_objects=None,
+):
     """Convert a Keras model into a :class:`~snnconvert.SpikingNetwork`.
 
     Args:
@@ -21,6 +30,15 @@ def convert(model, *, scale_firing_rates=1.0, synapse=None, neuron_type="spiking
             neuron population; ``None`` or 0 for none; or ``{layer name: value}``.
         neuron_type: ``"spiking"`` (default), ``"rate"`` (to check the conversion
             against Keras), or a :class:`~snnconvert.neurons.NeuronType` instance.
+        max_pooling: ``"spiking"`` (default) converts MaxPooling and GlobalMaxPooling
+            into a spiking max-pool that passes on the spikes of the unit that has
+            received the most input so far; ``"average"`` replaces them by average
+            pooling, which changes what the network computes (check its accuracy).
+        non_spiking: what to do with layers that have no spiking equivalent (sigmoid,
+            tanh, elu, Lambda, custom layers, products of two signals): ``"error"``
+            (default) refuses them; ``"rate"`` runs them as non-spiking layers on the
+            values that reach them at each step; or a list of the layer names allowed
+            to run that way. They are marked as such by ``inspect`` and in results.
         custom_objects: passed to Keras when loading a file.
 
     Raises:
@@ -29,7 +47,9 @@ def convert(model, *, scale_firing_rates=1.0, synapse=None, neuron_type="spiking
         ModelLoadError: the file cannot be loaded safely.
         ValueError: an option has a nonsensical value.
     """
-    context = ConversionContext(as_neuron_type(neuron_type), scale_firing_rates, synapse)
+    context = ConversionContext(
+        as_neuron_type(neuron_type), scale_firing_rates, synapse, max_pooling=max_pooling, non_spiking=non_spiking
+    )
     keras_model = load_keras_model(model, custom_objects=custom_objects)
     graph = fold_affine_into_linear(build_graph(keras_model, context))
     return SpikingNetwork(graph, keras_model=keras_model, notes=context.notes)

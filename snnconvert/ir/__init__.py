@@ -1,50 +1,13 @@
-"""Backend-neutral description of a spiking network (numpy weights, no TensorFlow)."""
+"""Backend-neutral description of a spiking network (numpy weights, no TensorFlow).
 
-from snnconvert.ir.graph import SpikingGraph
-from snnconvert.ir.nodes import (
-    AddNode,
-    AffineNode,
-    AveragePool2DNode,
-    ConcatenateNode,
-    Conv1DNode,
-    Conv2DNode,
-    Crop2DNode,
-    DenseNode,
-    DepthwiseConv2DNode,
-    GlobalAveragePool2DNode,
-    InputNode,
-    NeuronNode,
-    Node,
-    PermuteNode,
-    ReshapeNode,
-    SynapseNode,
-    UpSample2DNode,
-    WeightedNode,
-    ZeroPad2DNode,
-)
-from snnconvert.ir.passes import defer_synapses, fold_affine_into_linear
+Node types live in one module per family; each module's ``__all__`` is re-exported.
+"""
 
-__all__ = [
-    "AddNode",
-    "AffineNode",
-    "AveragePool2DNode",
-    "ConcatenateNode",
-    "Conv1DNode",
-    "Conv2DNode",
-    "Crop2DNode",
-    "DenseNode",
-    "DepthwiseConv2DNode",
-    "GlobalAveragePool2DNode",
-    "InputNode",
-    "NeuronNode",
-    "Node",
-    "PermuteNode",
-    "ReshapeNode",
-    "SpikingGraph",
-    "SynapseNode",
-    "UpSample2DNode",
-    "WeightedNode",
-    "ZeroPad2DNode",
-    "defer_synapses",
-    "fold_affine_into_linear",
-]
+from snnconvert.ir.elementwise import *  # noqa: F403
+from snnconvert.ir.graph import SpikingGraph  # noqa: F401
+from snnconvert.ir.merging import *  # noqa: F403
+from snnconvert.ir.nodes import InputNode, NeuronNode, Node, SynapseNode  # noqa: F401
+from snnconvert.ir.passes import defer_synapses, fold_affine_into_linear  # noqa: F401
+from snnconvert.ir.pooling import *  # noqa: F403
+from snnconvert.ir.shaping import *  # noqa: F403
+from snnconvert.ir.weighted import *  # noqa: F403

@@ -4,22 +4,9 @@ import dataclasses
 
 import numpy as np
 
-from snnconvert.ir.nodes import (
-    AffineNode,
-    AveragePool2DNode,
-    Conv1DNode,
-    Conv2DNode,
-    Crop2DNode,
-    DenseNode,
-    GlobalAveragePool2DNode,
-    PermuteNode,
-    ReshapeNode,
-    SynapseNode,
-    UpSample2DNode,
-    ZeroPad2DNode,
-)
-
-_FOLDABLE = (DenseNode, Conv1DNode, Conv2DNode)
+from snnconvert.ir.elementwise import AffineNode
+from snnconvert.ir.nodes import SynapseNode
+from snnconvert.ir.weighted import WeightedNode
 
 
 def fold_affine_into_linear(graph):
@@ -34,7 +21,7 @@ def fold_affine_into_linear(graph):
         if not isinstance(node, AffineNode) or len(node.inputs) != 1:
             continue
         producer = graph[node.inputs[0]]
-        if not isinstance(producer, _FOLDABLE) or node.scale.ndim > 1:
+        if not (isinstance(producer, WeightedNode) and producer.foldable) or node.scale.ndim > 1:
             continue
         if producer.name in graph.outputs or len(graph.consumers(producer.name)) != 1:
             continue
@@ -59,10 +46,6 @@ def fold_affine_into_linear(graph):
     return graph.replace(nodes, [renamed.get(name, name) for name in graph.outputs])
 
 
-_COMMUTING = (
-    DenseNode, Conv1DNode, Conv2DNode, AveragePool2DNode, GlobalAveragePool2DNode, ReshapeNode, AffineNode,
-    ZeroPad2DNode, Crop2DNode, UpSample2DNode, PermuteNode,
-)
 
 
 def defer_synapses(graph, keep=()):
@@ -92,7 +75,7 @@ def _next_movable_synapse(graph, keep):
             continue
         consumer = consumers[0]
         if (
-            isinstance(consumer, _COMMUTING)
+            consumer.linear
             and not _is_pure_offset(consumer)
             and len(consumer.inputs) == 1
             and consumer.name not in keep
@@ -139,7 +122,7 @@ def _is_pure_offset(node):
 
 def _split_offset(node):
     """``node`` without its additive constant, and that constant (or ``None``)."""
-    if isinstance(node, _FOLDABLE) and node.bias is not None:
+    if isinstance(node, WeightedNode) and node.bias is not None:
         return dataclasses.replace(node, bias=None), node.bias
     if isinstance(node, AffineNode) and np.any(node.offset != 0):
         return dataclasses.replace(node, offset=np.zeros_like(node.offset)), node.offset

@@ -20,7 +20,7 @@ from snnconvert.ir import (
     NeuronNode,
     WeightedNode,
 )
-from snnconvert.simulation.layers import LINEAR_OPS
+from snnconvert.simulation.ops import OPS
 from snnconvert.simulation.signals import Signal
 
 _WEIGHTED = WeightedNode
@@ -81,7 +81,7 @@ def _downstream_connections(graph, origin, x):
 def _mask_op(node):
     mask = (node.kernel != 0).astype(np.float32)
     masked = dataclasses.replace(node, kernel=mask, bias=None)
-    return lambda tensor: LINEAR_OPS[type(node)](masked, [Signal(tensor, False)]).tensor
+    return lambda tensor: OPS[type(node)](masked, [Signal(tensor, False)]).tensor
 
 
 def _pass_through(node, inputs):
@@ -94,14 +94,14 @@ def _pass_through(node, inputs):
         return Signal(summed, False)
     if isinstance(node, GlobalAveragePool2DNode):
         rows, cols = inputs[0].tensor.shape[1:3]
-        return Signal(LINEAR_OPS[type(node)](node, inputs).tensor * (rows * cols), False)
+        return Signal(OPS[type(node)](node, inputs).tensor * (rows * cols), False)
     if isinstance(node, AddNode):
         # A spike into a Subtract or Average still drives one connection.
-        return LINEAR_OPS[AddNode](dataclasses.replace(node, coefficients=()), inputs)
-    if type(node) in LINEAR_OPS:
+        return OPS[AddNode](dataclasses.replace(node, coefficients=()), inputs)
+    if type(node) in OPS:
         offset_free = node
         if hasattr(node, "offset"):
             offset_free = dataclasses.replace(node, offset=np.zeros_like(node.offset),
                                               scale=np.ones_like(node.scale))
-        return LINEAR_OPS[type(node)](offset_free, inputs)
+        return OPS[type(node)](offset_free, inputs)
     return inputs[0]  # a synapse: it filters in time and adds no connections

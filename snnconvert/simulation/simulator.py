@@ -24,7 +24,7 @@ from snnconvert.simulation.events import (
     emitted_before_and_after,
     project_events,
 )
-from snnconvert.simulation.layers import LINEAR_OPS
+from snnconvert.simulation.ops import OPS, STATEFUL_OPS
 from snnconvert.simulation.populations import advance_neurons, advance_synapse
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
@@ -116,14 +116,17 @@ class Simulator:
 
     def _run_batch(self, batch, temporal, n_steps, probes, first_sample):
         size = len(batch[0])
-        neuron_states, synapses = {}, {}
+        neuron_states, node_states = {}, {}
         for node in self._plan(probes):
             shape = (size, *node.shape)
             if isinstance(node, NeuronNode) and node.spiking:
                 voltage = initial_voltage(self.initial_state, node.name, shape, first_sample, self.seed)
                 neuron_states[node.name] = SpikingState.start(voltage)
             elif isinstance(node, SynapseNode):
-                synapses[node.name] = tf.zeros(shape, tf.float32)
+                node_states[node.name] = tf.zeros(shape, tf.float32)
+            elif type(node) in STATEFUL_OPS:
+                # States of synapses and other stateful nodes, carried from window to window.
+                node_states[node.name] = STATEFUL_OPS[type(node)].initial_state(node, size)
         window = self._window(size, n_steps)
         pieces = []
         for start in range(0, n_steps, window):
@@ -133,7 +136,7 @@ class Simulator:
                 for array, is_temporal in zip(batch, temporal)
             )
             step = self._compiled_window(steps, tuple(temporal), probes)
-            outputs, activity, probed, neuron_states, synapses = step(chunk_inputs, neuron_states, synapses)
+            outputs, activity, probed, neuron_states, node_states = step(chunk_inputs, neuron_states, node_states)
             pieces.append((outputs, activity, probed))
         return _merge_windows(pieces)
 
@@ -147,18 +150,18 @@ class Simulator:
     def _compiled_window(self, n_steps, temporal, probes):
         key = (n_steps, temporal, probes)
         if key not in self._compiled:
-            def window(inputs, neuron_states, synapses):
-                return self._simulate_window(inputs, temporal, neuron_states, synapses, n_steps, probes)
+            def window(inputs, neuron_states, node_states):
+                return self._simulate_window(inputs, temporal, neuron_states, node_states, n_steps, probes)
 
             # No autograph: the window has no tensor-dependent Python control flow, and
             # converting its source would cost seconds per simulator.
             self._compiled[key] = tf.function(window, autograph=False)
         return self._compiled[key]
 
-    def _simulate_window(self, inputs, temporal, neuron_states, synapses, n_steps, probes):
+    def _simulate_window(self, inputs, temporal, neuron_states, node_states, n_steps, probes):
         graph = self._plan(probes)
         values = {}
-        neuron_states, synapses = dict(neuron_states), dict(synapses)
+        neuron_states, node_states = dict(neuron_states), dict(node_states)
         activity = {}
         input_values = iter(zip(inputs, temporal))
         projectable = _event_projections(graph, probes)
@@ -183,18 +186,22 @@ class Simulator:
                 if neuron_state is not None:
                     neuron_states[node.name] = neuron_state
             elif isinstance(node, SynapseNode):
-                values[node.name], synapses[node.name] = advance_synapse(
-                    node, values[node.inputs[0]], synapses[node.name], n_steps, self.dt
+                values[node.name], node_states[node.name] = advance_synapse(
+                    node, values[node.inputs[0]], node_states[node.name], n_steps, self.dt
+                )
+            elif type(node) in STATEFUL_OPS:
+                values[node.name], node_states[node.name] = STATEFUL_OPS[type(node)].advance(
+                    node, [values[i] for i in node.inputs], node_states[node.name], n_steps, self.dt
                 )
             else:
-                values[node.name] = LINEAR_OPS[type(node)](node, [values[i] for i in node.inputs])
+                values[node.name] = OPS[type(node)](node, [values[i] for i in node.inputs])
         # Outputs keep the names they have in the converted graph, whatever the plan did.
         outputs = {
             name: values[planned].expanded(n_steps)
             for name, planned in zip(self.graph.outputs, graph.outputs)
         }
         probed = {name: values[name].expanded(n_steps) for name in probes}
-        return outputs, activity, probed, neuron_states, synapses
+        return outputs, activity, probed, neuron_states, node_states
 
     def _fire_into(self, population, consumer, current, state, n_steps):
         """A population with constant input and the Dense/Conv2D it drives, together.
@@ -226,7 +233,7 @@ class Simulator:
             spikes, counts, new_state = advance_neurons(
                 population, current, state, n_steps, self.dt, self.jit_compile
             )
-            return LINEAR_OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
+            return OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
 
         spikes = tf.reduce_sum(after - before)
         output, counts, new_state = tf.cond(spikes < DENSE_ABOVE * slots, scattered, dense)
