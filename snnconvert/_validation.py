@@ -35,13 +35,19 @@ def check_choice(name, value, choices):
     return value
 
 
-def check_finite_array(name, array):
-    """Raise if ``array`` holds NaN or infinity; these would poison every spike count."""
+def check_finite_array(what, array, first_index=0):
+    """Raise if ``array`` holds NaN or infinity; these would poison every spike count.
+
+    ``what`` describes the array in the message ("Input 'img'"); ``first_index`` is the
+    index of ``array[0]`` in the whole data, so the message points at the right sample.
+    """
     array = np.asarray(array)
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        value = array[position]
         raise ValueError(
-            f"`{name}` contains {bad} NaN or infinite value(s). Clean or impute the data "
-            "before simulating: a non-finite input makes every spike count meaningless."
+            f"{what} contains NaN or infinite values: sample {first_index + position[0]} holds "
+            f"{value} at position {position[1:]}. Clean or impute the data before simulating: "
+            "a non-finite input makes every spike count meaningless."
         )
     return array

@@ -86,19 +86,32 @@ def _check_hdf5_model(path):
     try:
         with h5py.File(path, "r") as file:
             config = file.attrs.get("model_config")
+            attributes, entries = set(file.attrs), sorted(file.keys())
     except OSError as error:
         raise ModelLoadError(
             f"{str(path)!r} is not a readable HDF5 file (it may be truncated or corrupt): {error}"
         ) from None
     if config is None:
-        raise ModelLoadError(
-            f"{str(path)!r} holds no model architecture (it may be a weights-only file saved "
-            "with save_weights). Build the model in Python, call model.load_weights(path), "
-            "and pass the model object to snnconvert instead."
-        )
+        raise ModelLoadError(_explain_missing_architecture(path, attributes, entries))
     if isinstance(config, bytes):
         config = config.decode("utf-8", errors="replace")
     _refuse_stored_code(path, _parse_config(path, config, "model_config attribute"))
+
+
+def _explain_missing_architecture(path, attributes, entries):
+    # Keras 2 weight files carry a "layer_names" attribute; Keras 3 ones hold "layers" and "vars" groups.
+    if "layer_names" in attributes or "model_weights" in entries or {"layers", "vars"} & set(entries):
+        return (
+            f"{str(path)!r} holds only weights, no model architecture (it was saved with "
+            "save_weights). Build the model in Python, call model.load_weights(path), "
+            "and pass the model object to snnconvert instead."
+        )
+    shown = entries[:5] + (["..."] if len(entries) > 5 else [])
+    return (
+        f"{str(path)!r} is an HDF5 file but holds no Keras model: it has no model_config "
+        f"attribute and no Keras weights (its top-level entries: {shown}). "
+        "Pass a model saved with model.save('model.keras') or model.save('model.h5')."
+    )
 
 
 def _check_keras_archive(path):
@@ -125,10 +138,11 @@ def _refuse_stored_code(path, config):
     if lambdas:
         raise ModelLoadError(
             f"{str(path)!r} contains Lambda layer(s) {lambdas}, whose Python code would be "
-            "executed on load. snnconvert keeps Keras safe mode on and refuses them. If you "
-            "trust the file, load it yourself with keras.models.load_model(path, "
-            "safe_mode=False) and pass the model object (the Lambda layer still has no "
-            "spiking equivalent)."
+            "executed on load, so snnconvert keeps Keras safe mode on and refuses the file. "
+            "Only if you trust the file: load it yourself with keras.models.load_model(path, "
+            "safe_mode=False) and convert the model object with "
+            f"non_spiking={lambdas!r}, which runs those layers as non-spiking rate layers "
+            "(a Lambda layer has no spiking equivalent)."
         )
 
 

@@ -21,11 +21,8 @@ def iterate_batches(inputs, labels, input_nodes, n_steps, batch_size):
     if isinstance(inputs, tf.data.Dataset):
         yield from _dataset_batches(inputs, labels, input_nodes, n_steps, batch_size)
         return
-    arrays = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    arrays = _input_arrays(inputs)
     _check_count(arrays, input_nodes)
-    # Arrays are converted batch by batch; lazy array-likes (with shape, len and
-    # slicing) stay lazy.
-    arrays = [array if hasattr(array, "shape") else np.asarray(array) for array in arrays]
     lengths = {len(array) for array in arrays}
     if len(lengths) > 1:
         raise ValueError(f"All inputs must hold the same number of samples. Received {sorted(lengths)}.")
@@ -36,7 +33,7 @@ def iterate_batches(inputs, labels, input_nodes, n_steps, batch_size):
         raise ValueError(f"Received {len(labels)} labels for {n_samples} samples.")
     temporal = [_is_temporal(array, node, n_steps) for array, node in zip(arrays, input_nodes)]
     for start in range(0, n_samples, batch_size):
-        batch = [_as_checked_float(a[start:start + batch_size], n) for a, n in zip(arrays, input_nodes)]
+        batch = [_as_checked_float(a[start:start + batch_size], n, start) for a, n in zip(arrays, input_nodes)]
         yield batch, temporal, None if labels is None else np.asarray(labels[start:start + batch_size])
 
 
@@ -44,8 +41,29 @@ def count_samples(inputs):
     """Number of samples, or ``None`` when unknown (a dataset of unknown length)."""
     if isinstance(inputs, tf.data.Dataset):
         return None
-    first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-    return len(first)
+    return len(_input_arrays(inputs)[0])
+
+
+def _input_arrays(inputs):
+    """One array per graph input. Lazy array-likes (with shape, len and slicing) stay
+    lazy: data is converted batch by batch."""
+    values = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if not values:
+        raise ValueError("No inputs: received an empty list instead of one array per model input.")
+    arrays = []
+    for value in values:
+        if value is None or isinstance(value, (str, bytes, dict)):
+            raise TypeError(
+                "Inputs must be arrays shaped [n_samples, ...], a list of such arrays (one per "
+                f"model input), or a tf.data.Dataset. Received {type(value).__name__}."
+            )
+        array = value if hasattr(value, "shape") else np.asarray(value)
+        if len(array.shape) == 0:
+            raise ValueError(
+                f"Inputs need a sample axis, [n_samples, ...]. Received a scalar: {value!r}."
+            )
+        arrays.append(array)
+    return arrays
 
 
 def _dataset_batches(dataset, labels, input_nodes, n_steps, batch_size):
@@ -60,11 +78,13 @@ def _dataset_batches(dataset, labels, input_nodes, n_steps, batch_size):
     x_spec = spec[0] if isinstance(spec, tuple) else spec
     if not _is_batched(tuple(x_spec.shape), input_nodes[0], n_steps):
         dataset = dataset.batch(batch_size)
+    first_sample = 0
     for element in dataset:
         x, y = element if isinstance(element, tuple) else (element, None)
         x = x.numpy()
         temporal = [_is_temporal(x, input_nodes[0], n_steps)]
-        yield [_as_checked_float(x, input_nodes[0])], temporal, None if y is None else y.numpy()
+        yield [_as_checked_float(x, input_nodes[0], first_sample)], temporal, None if y is None else y.numpy()
+        first_sample += len(x)
 
 
 def _is_batched(shape, node, n_steps):
@@ -86,7 +106,8 @@ def _check_count(arrays, input_nodes):
     if len(arrays) != len(input_nodes):
         raise ValueError(
             f"The network has {len(input_nodes)} input(s) "
-            f"({', '.join(n.name for n in input_nodes)}) but received {len(arrays)} array(s)."
+            f"({', '.join(n.name for n in input_nodes)}) but received {len(arrays)} array(s) "
+            "(a list or tuple is read as one array per input; pass a single input as one array)."
         )
 
 
@@ -101,12 +122,29 @@ def _is_temporal(array, node, n_steps):
                 f"pass n_steps={shape[1]} or trim the input."
             )
         return True
+    hint = " A single sample needs a sample axis: pass x[None]." if shape == node.shape else ""
     raise ValueError(
         f"Input {node.name!r} expects samples of shape {node.shape} (or "
         f"[n, n_steps, *{node.shape}] over time). Received an array of shape "
-        f"{shape}. Reshape or preprocess the data to match the model."
+        f"{shape}. Reshape or preprocess the data to match the model.{hint}"
     )
 
 
-def _as_checked_float(array, node):
-    return check_finite_array(f"input {node.name!r}", np.asarray(array, dtype=np.float32))
+def _as_checked_float(array, node, first_sample):
+    """``array`` as float32, refusing what has no meaning as a current (text, complex
+    numbers, NaN, infinity). ``first_sample`` locates ``array[0]`` in the whole data."""
+    what = f"Input {node.name!r}"
+    array = np.asarray(array)
+    if array.dtype.kind not in "biufO":
+        raise ValueError(f"{what} must hold real numbers. Received an array of dtype {array.dtype}.")
+    try:
+        converted = array.astype(np.float32)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{what} must hold real numbers; its values cannot become floats ({error}).") from None
+    check_finite_array(what, array if array.dtype.kind == "f" else converted, first_sample)
+    if not np.all(np.isfinite(converted)):
+        raise ValueError(
+            f"{what} holds values beyond float32's range (about 3.4e38 in magnitude); the "
+            "simulation computes in float32. Rescale the data."
+        )
+    return converted
