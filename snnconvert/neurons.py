@@ -8,9 +8,14 @@ Conventions (the same as NengoDL's):
   outputs ``n_spikes * amplitude / dt``. Its time-averaged output therefore equals the
   rate neuron's.
 
-A population's gain (``scale_firing_rates``) is applied to ``J`` by the simulator
-before it reaches these functions, and its amplitude to the counts they return, so
-the models here stay pure: currents in, integer spike counts and voltage out.
+A population's response (its :class:`~snnconvert.ir.Rectifier` times its gain, from
+``scale_firing_rates``) is passed in as ``response``, a function of the current (plain
+``max(J, 0)`` by default); the amplitude is applied by the simulator to the counts
+returned here, so the models stay pure: currents in, integer spike counts and voltage
+out. A response that can go negative (LeakyReLU) gives negative spikes: the voltage
+still stays in ``[0, 1)``, and a step that takes it below 0 emits ``floor(v) < 0``
+spikes. Counting with ``floor`` on both sides keeps the closed form below exact and
+a uniform initial voltage unbiased for either sign.
 
 The spiking model performs exactly that per-step update, unrolled over a window of
 steps inside one TensorFlow graph.
@@ -51,9 +56,9 @@ class NeuronType:
 class RectifiedLinear(NeuronType):
     """Rate ReLU: the non-spiking twin used to check a conversion against Keras."""
 
-    def rates(self, current):
+    def rates(self, current, response=tf.nn.relu):
         """Firing rate (before amplitude) for an input current of any shape."""
-        return tf.nn.relu(current)
+        return response(current)
 
 
 class SpikingState(NamedTuple):
@@ -80,8 +85,8 @@ class SpikingRectifiedLinear(NeuronType):
 
     spiking = True
 
-    def rates(self, current):
-        return tf.nn.relu(current)
+    def rates(self, current, response=tf.nn.relu):
+        return response(current)
 
     def spike_counts(self, current, state, dt):
         """Spikes per step for a current that varies over time.
@@ -102,11 +107,12 @@ class SpikingRectifiedLinear(NeuronType):
         first step of the run, for ``n_steps`` more steps."""
         return _per_step(*self.cumulative_counts_constant(current, n_steps, state, dt))
 
-    def cumulative_counts(self, current, state, dt, current_is_cumulative=False):
+    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, response=tf.nn.relu):
         """Like :meth:`spike_counts`, but the counts are summed up to each step.
 
         With ``current_is_cumulative``, ``current`` holds the running sum of the input
-        current over the window instead of its value at each step.
+        current over the window instead of its value at each step. ``response`` maps
+        the current at one step to the voltage it adds per second.
         """
         previous = None
 
@@ -116,21 +122,33 @@ class SpikingRectifiedLinear(NeuronType):
                 value = current[:, step]
                 if current_is_cumulative:
                     value, previous = (value if previous is None else value - previous), value
-                yield tf.nn.relu(value) * dt
+                yield response(value) * dt
 
         running, voltage = _integrate(increments(), state.voltage)
         return running, SpikingState(voltage, state.initial, state.elapsed + current.shape[1])
 
-    def cumulative_counts_constant(self, current, n_steps, state, dt):
+    def cumulative_counts_constant(self, current, n_steps, state, dt, response=tf.nn.relu):
         """Like :meth:`spike_counts_constant`, but summed up to each step."""
         rank = len(current.shape)
         steps = state.elapsed + tf.range(n_steps + 1, dtype=current.dtype)
         steps = tf.reshape(steps, [1, n_steps + 1] + [1] * (rank - 1))
-        per_step = tf.expand_dims(tf.nn.relu(current) * dt, 1)
+        per_step = tf.expand_dims(response(current) * dt, 1)
         emitted = tf.floor(tf.expand_dims(state.initial, 1) + steps * per_step)
         voltage = state.initial + (state.elapsed + n_steps) * per_step[:, 0] - emitted[:, -1]
         running = emitted[:, 1:] - emitted[:, :1]
         return running, SpikingState(voltage, state.initial, state.elapsed + n_steps)
+
+
+def rectify(current, rectifier):
+    """Keras's ``relu(x, negative_slope, max_value, threshold)`` for a
+    :class:`~snnconvert.ir.Rectifier`."""
+    if rectifier.is_plain:
+        return tf.nn.relu(current)
+    below = rectifier.negative_slope * (current - rectifier.threshold)
+    value = tf.where(current >= rectifier.threshold, current, below)
+    if rectifier.max_value is not None:
+        value = tf.minimum(value, rectifier.max_value)
+    return value
 
 
 def _integrate(increments, voltage):

@@ -1,12 +1,13 @@
 """State shared by the conversion rules while one model is converted."""
 
+import contextlib
 import numbers
 
 import numpy as np
 
 from snnconvert._validation import check_choice, check_positive_number
 from snnconvert.errors import ConversionError
-from snnconvert.ir import NeuronNode, SynapseNode
+from snnconvert.ir import NeuronNode, Rectifier, SynapseNode
 from snnconvert.synapses import as_synapse
 
 MAX_POOLING_MODES = ("spiking", "average")
@@ -36,15 +37,30 @@ class ConversionContext:
         self.nodes = []
         self.notes = []
         self._names = set()
+        self._scope = []
         self._neuron_layers = []
         self._rate_layers_used = set()
         # Set by the walker before each rule runs.
         self.output_shapes = []
         self.is_model_output = False
+        self.call_arguments = None  # the Keras node's arguments (tensors and constants)
 
     @property
     def output_shape(self):
         return self.output_shapes[0]
+
+    @contextlib.contextmanager
+    def scope(self, model_name):
+        """Inside, node names get the prefix ``model_name/`` (a nested model's layers)."""
+        self._scope.append(model_name)
+        try:
+            yield
+        finally:
+            self._scope.pop()
+
+    def scoped(self, name):
+        """``name`` as it appears in the graph: prefixed by the nested models around it."""
+        return "/".join([*self._scope, name])
 
     def add(self, node_type, *, name, inputs, shape, source, **params):
         """Append a node and return its (unique) name.
@@ -52,6 +68,7 @@ class ConversionContext:
         A layer called several times gets ``name#2``, ``name#3``...: Keras never puts
         ``#`` in the names it generates, so these cannot collide with another layer.
         """
+        name, source = self.scoped(name), self.scoped(source)
         unique = name
         call = 1
         while unique in self._names:
@@ -67,11 +84,14 @@ class ConversionContext:
     def shape_of(self, name):
         return next(node.shape for node in reversed(self.nodes) if node.name == name)
 
-    def add_neurons(self, layer, x):
-        """A population reading ``x``, with ``layer``'s scale and synapse."""
-        scale = self._scales.get(layer.name, self._scales[None])
-        synapse = self._synapses.get(layer.name, self._synapses[None])
-        self._neuron_layers.append(layer.name)
+    def add_neurons(self, layer, x, rectifier=Rectifier()):
+        """A population reading ``x`` with response ``rectifier`` (plain ReLU by
+        default), with ``layer``'s scale and synapse."""
+        key = self.scoped(layer.name)
+        # A nested model's layer is found by its scoped name or by its own name.
+        scale = self._scales.get(key, self._scales.get(layer.name, self._scales[None]))
+        synapse = self._synapses.get(key, self._synapses.get(layer.name, self._synapses[None]))
+        self._neuron_layers.append(key)
         neurons = self.add(
             NeuronNode,
             name=f"{layer.name}.neurons",
@@ -81,6 +101,7 @@ class ConversionContext:
             neuron_type=self.neuron_type,
             gain=scale,
             amplitude=self.neuron_type.amplitude / scale,
+            rectifier=rectifier,
         )
         if synapse is None:
             return neurons
@@ -93,27 +114,31 @@ class ConversionContext:
             synapse=synapse,
         )
 
-    def allows_rate_layer(self, layer_name):
-        """Whether ``layer_name`` may run as a non-spiking (rate) layer."""
-        return self._non_spiking is True or layer_name in self._non_spiking
+    def allows_rate_layer(self, layer):
+        """Whether ``layer`` may run as a non-spiking (rate) layer (named by its own
+        name or, inside a nested model, its scoped one)."""
+        allowed = self._non_spiking
+        return allowed is True or layer.name in allowed or self.scoped(layer.name) in allowed
 
     def refuse_or_allow(self, layer, what):
         """Raise the error for a layer with no spiking meaning unless it was allowed to
         run as a rate layer; ``what`` says what about the layer has no equivalent."""
-        if self.allows_rate_layer(layer.name):
-            self._rate_layers_used.add(layer.name)
+        key = self.scoped(layer.name)
+        if self.allows_rate_layer(layer):
+            self._rate_layers_used.update({key, layer.name})
             return
         raise ConversionError(
             f"Layer {layer.name!r} ({type(layer).__name__}) {what}, which has no spiking "
             "equivalent in snnconvert. Replace it in the Keras model (e.g. by relu) and "
-            f"retrain, or run it as a non-spiking rate layer with non_spiking=['{layer.name}'] "
+            f"retrain, or run it as a non-spiking rate layer with non_spiking=['{key}'] "
             "(or non_spiking='rate' for all such layers)."
         )
 
     def check_layer_options_used(self):
         """Per-layer options must name layers that own neurons; a typo is not ignored."""
         for option, table in (("scale_firing_rates", self._scales), ("synapse", self._synapses)):
-            unknown = sorted(name for name in table if name is not None and name not in self._neuron_layers)
+            known = set(self._neuron_layers) | {name.rsplit("/", 1)[-1] for name in self._neuron_layers}
+            unknown = sorted(name for name in table if name is not None and name not in known)
             if unknown:
                 raise ConversionError(
                     f"`{option}` names {unknown}, which are not layers with neurons in this "

@@ -39,6 +39,10 @@ def register(*layer_types, supported_values=None):
     return decorator
 
 
+def has_rule(layer):
+    return type(layer) in _RULES
+
+
 def find_rule(layer):
     """The rule for ``layer``'s exact class (a subclass may change ``call``, so no MRO walk)."""
     rule = _RULES.get(type(layer))
@@ -47,10 +51,11 @@ def find_rule(layer):
         raise ConversionError(
             f"Layer {layer.name!r} of type {type(layer).__name__} has no spiking "
             f"equivalent in snnconvert. Supported layer types: {supported}. Replace the "
-            "layer in the Keras model (and retrain or copy weights), or open an issue "
-            "asking for a rule for this layer type."
+            "layer in the Keras model (and retrain or copy weights), or run it as a "
+            f"non-spiking layer with non_spiking=['{layer.name}'] (or non_spiking='rate')."
         )
-    config = layer.get_config()
+    # Only read the config when needed: serialising a layer that holds a lambda fails.
+    config = layer.get_config() if rule.supported_values else {}
     for key, allowed in rule.supported_values.items():
         value = config.get(key)
         if _normalise(value) not in [_normalise(v) for v in allowed]:

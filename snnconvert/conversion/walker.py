@@ -3,7 +3,8 @@
 import keras
 
 from snnconvert.conversion.context import ConversionContext
-from snnconvert.conversion.registry import find_rule
+from snnconvert.conversion.registry import find_rule, has_rule
+from snnconvert.conversion.rules.nonspiking import convert_as_keras_layer
 from snnconvert.errors import ConversionError
 from snnconvert.ir import InputNode, SpikingGraph
 
@@ -11,14 +12,23 @@ from snnconvert.ir import InputNode, SpikingGraph
 def build_graph(model, context: ConversionContext):
     """The :class:`~snnconvert.ir.SpikingGraph` equivalent to ``model``."""
     functional = _functional_view(model)
-    output_ids = {id(tensor) for tensor in functional.outputs}
-    names = {}  # id(KerasTensor) -> IR node name
     # Input nodes first, in the model's input order: data arrays are matched to them.
-    for tensor in functional.inputs:
-        layer = _producer(tensor).operation
-        names[id(tensor)] = context.add(
-            InputNode, name=layer.name, inputs=(), shape=_known_shape(layer, tensor), source=layer.name
-        )
+    input_names = [
+        context.add(InputNode, name=layer.name, inputs=(), shape=_known_shape(layer, tensor), source=layer.name)
+        for tensor in functional.inputs
+        for layer in [_producer(tensor).operation]
+    ]
+    outputs = _walk(functional, input_names, context, outputs_leave_network=True)
+    context.check_layer_options_used()
+    return SpikingGraph(context.nodes, outputs)
+
+
+def _walk(functional, input_names, context, outputs_leave_network):
+    """Convert the layers of ``functional`` whose inputs are the IR nodes ``input_names``;
+    return the IR names of its outputs. A nested model is walked in place, its node
+    names prefixed with its own name (``"block/conv"``)."""
+    output_ids = {id(tensor) for tensor in functional.outputs}
+    names = {id(tensor): name for tensor, name in zip(functional.inputs, input_names, strict=True)}
     ordered = _topological_nodes(functional.outputs)
     consumed = {id(t) for node in ordered for t in node.input_tensors}
     for keras_node in ordered:
@@ -29,19 +39,31 @@ def build_graph(model, context: ConversionContext):
                     f"Input layer {layer.name!r} is used by the model but is not one of its inputs."
                 )
             continue
-        rule = find_rule(layer)
-        context.output_shapes = [_known_shape(layer, t) for t in keras_node.output_tensors]
+        inputs = [names[id(tensor)] for tensor in keras_node.input_tensors]
         # Only a value that leaves the network and feeds nothing else may lose a softmax.
-        context.is_model_output = all(
+        is_output = outputs_leave_network and all(
             id(t) in output_ids and id(t) not in consumed for t in keras_node.output_tensors
         )
-        inputs = [names[id(tensor)] for tensor in keras_node.input_tensors]
-        produced = rule.convert(layer, inputs, context)
+        if isinstance(layer, keras.Model):
+            with context.scope(layer.name):
+                produced = _walk(_functional_view(layer), inputs, context, is_output)
+        else:
+            context.output_shapes = [_known_shape(layer, t) for t in keras_node.output_tensors]
+            context.is_model_output = is_output
+            context.call_arguments = keras_node.arguments
+            produced = _rule_for(layer, context)(layer, inputs, context)
         produced = [produced] if isinstance(produced, str) else list(produced)
         for tensor, name in zip(keras_node.output_tensors, produced, strict=True):
             names[id(tensor)] = name
-    context.check_layer_options_used()
-    return SpikingGraph(context.nodes, [names[id(tensor)] for tensor in functional.outputs])
+    return [names[id(tensor)] for tensor in functional.outputs]
+
+
+def _rule_for(layer, context):
+    """The layer's conversion rule; a layer without one runs as a non-spiking Keras layer
+    if the user allowed it."""
+    if has_rule(layer) or not context.allows_rate_layer(layer):
+        return find_rule(layer).convert
+    return convert_as_keras_layer
 
 
 def _functional_view(model):

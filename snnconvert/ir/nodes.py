@@ -46,24 +46,60 @@ class InputNode(Node):
     """Where data enters: images held constant over time, or a ``[batch, steps, ...]`` input."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Rectifier:
+    """The rectified-linear response ``f`` of a population, as Keras's ``relu`` defines it:
+    ``x`` from ``threshold`` up, ``negative_slope * (x - threshold)`` below it, and
+    never above ``max_value`` (``None``: no limit). The default is the plain ReLU.
+
+    A non-zero ``negative_slope`` (LeakyReLU) makes neurons emit negative spikes.
+    """
+
+    negative_slope: float = 0.0
+    threshold: float = 0.0
+    max_value: float | None = None
+
+    @property
+    def signed(self):
+        return self.negative_slope != 0
+
+    @property
+    def is_plain(self):
+        return self == Rectifier()
+
+    def __str__(self):
+        parts = []
+        if self.negative_slope:
+            parts.append(f"negative slope {self.negative_slope:g}")
+        if self.threshold:
+            parts.append(f"threshold {self.threshold:g}")
+        if self.max_value is not None:
+            parts.append(f"max {self.max_value:g}")
+        return ", ".join(parts) or "relu"
+
+
 @dataclasses.dataclass(eq=False, kw_only=True)
 class NeuronNode(Node):
     """A neuron population, one neuron per input element.
 
-    The input current is multiplied by ``gain`` and each spike is worth ``amplitude``
-    (``scale_firing_rates = s`` gives ``gain = s`` and ``amplitude = base / s``).
+    Each neuron is driven by ``gain * rectifier(J)`` for its input current ``J`` and
+    each spike is worth ``amplitude`` (``scale_firing_rates = s`` gives ``gain = s``
+    and ``amplitude = base / s``). For a piecewise-linear ``rectifier`` this equals
+    rectifying ``s * J`` with thresholds scaled by ``s``, so scaling stays exact.
     """
 
     neuron_type: object
     gain: float = 1.0
     amplitude: float = 1.0
+    rectifier: Rectifier = Rectifier()
 
     @property
     def spiking(self):
         return self.neuron_type.spiking
 
     def describe(self):
-        return f"{type(self.neuron_type).__name__}, gain {self.gain:g}, amplitude {self.amplitude:g}"
+        response = "" if self.rectifier.is_plain else f", {self.rectifier}"
+        return f"{type(self.neuron_type).__name__}{response}, gain {self.gain:g}, amplitude {self.amplitude:g}"
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)

@@ -21,7 +21,8 @@ def fold_affine_into_linear(graph):
         if not isinstance(node, AffineNode) or len(node.inputs) != 1:
             continue
         producer = graph[node.inputs[0]]
-        if not (isinstance(producer, WeightedNode) and producer.foldable) or node.scale.ndim > 1:
+        per_channel = node.scale.ndim <= 1 and node.offset.ndim <= 1
+        if not (isinstance(producer, WeightedNode) and producer.foldable and per_channel):
             continue
         if producer.name in graph.outputs or len(graph.consumers(producer.name)) != 1:
             continue

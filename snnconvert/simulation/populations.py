@@ -11,6 +11,7 @@ import functools
 
 import tensorflow as tf
 
+from snnconvert.neurons import rectify
 from snnconvert.simulation.signals import Signal
 
 
@@ -26,30 +27,47 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
     Returns:
         ``(output, activity, state)``: the output signal (cumulative for spiking
         neurons); ``activity``, the spikes each neuron emitted in the window
-        ``[batch, ...]`` (exact integers; for rate neurons the expected count
-        ``rate * dt`` summed over steps); the new state.
+        ``[batch, ...]`` (exact integers, negative spikes counted by magnitude; for
+        rate neurons the expected count ``|rate| * dt`` summed over steps); the new state.
     """
     if node.neuron_type.spiking:
         update = _compiled(_spiking_update, jit_compile and not current.temporal)
         # Scalars go in as tensors: one compiled function then serves every scale.
         output, activity, state = update(
-            node.neuron_type, current.tensor, state, tf.constant(node.gain, tf.float32),
+            node.neuron_type, node.rectifier, current.tensor, state, tf.constant(node.gain, tf.float32),
             tf.constant(node.amplitude / dt, tf.float32), tf.constant(dt, tf.float32),
             n_steps, current.temporal, current.cumulative,
         )
         return Signal(output, temporal=True, cumulative=True), activity, state
     current = current.per_step()
-    rates = node.neuron_type.rates(current.tensor * node.gain)
-    per_step = tf.reduce_sum(rates, axis=1) if current.temporal else rates * n_steps
+    rates = node.neuron_type.rates(current.tensor, drive_function(node.rectifier, node.gain))
+    magnitude = tf.abs(rates) if node.rectifier.signed else rates
+    per_step = tf.reduce_sum(magnitude, axis=1) if current.temporal else magnitude * n_steps
     return Signal(rates * node.amplitude, temporal=current.temporal), per_step * dt, None
 
 
-def _spiking_update(neuron, current, state, gain, spike_value, dt, n_steps, temporal, cumulative):
+def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_steps, temporal, cumulative):
+    response = drive_function(rectifier, gain)
     if temporal:
-        running, state = neuron.cumulative_counts(current * gain, state, dt, cumulative)
+        running, state = neuron.cumulative_counts(current, state, dt, cumulative, response=response)
     else:
-        running, state = neuron.cumulative_counts_constant(current * gain, n_steps, state, dt)
-    return running * spike_value, running[:, -1], state
+        running, state = neuron.cumulative_counts_constant(current, n_steps, state, dt, response=response)
+    if rectifier.signed:
+        # Negative spikes are spikes too: count them by their magnitude.
+        previous = tf.concat([tf.zeros_like(running[:, :1]), running[:, :-1]], axis=1)
+        spikes = tf.reduce_sum(tf.abs(running - previous), axis=1)
+    else:
+        spikes = running[:, -1]
+    return running * spike_value, spikes, state
+
+
+def drive_function(rectifier, gain):
+    """Voltage rise per second for a current: ``gain * rectifier(J)``."""
+    if rectifier.is_plain:
+        # relu(g J) == g relu(J) for g > 0; scaling first keeps the float results of
+        # earlier versions bit for bit.
+        return lambda current: tf.nn.relu(current * gain)
+    return lambda current: gain * rectify(current, rectifier)
 
 
 def advance_synapse(node, signal, state, n_steps, dt):

@@ -25,7 +25,7 @@ from snnconvert.simulation.events import (
     project_events,
 )
 from snnconvert.simulation.ops import OPS, STATEFUL_OPS
-from snnconvert.simulation.populations import advance_neurons, advance_synapse
+from snnconvert.simulation.populations import advance_neurons, advance_synapse, drive_function
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
 
@@ -217,7 +217,7 @@ class Simulator:
         def unflat(tensor):
             return tf.reshape(tensor, tf.shape(state.voltage))
 
-        increment = flat(tf.nn.relu(current.tensor * population.gain) * self.dt)
+        increment = flat(drive_function(population.rectifier, population.gain)(current.tensor) * self.dt)
         flat_state = SpikingState(flat(state.voltage), flat(state.initial), state.elapsed)
         before, after = emitted_before_and_after(increment, flat_state, n_steps)
         slots = tf.cast(batch * n_steps * population.size, tf.float32)
@@ -260,6 +260,7 @@ def _event_projections(graph, probes):
         consumers = graph.consumers(node.name)
         if (
             node.spiking
+            and not node.rectifier.signed  # events carry positive spikes only
             and len(consumers) == 1
             and isinstance(consumers[0], PROJECTABLE)
             and node.name not in probes

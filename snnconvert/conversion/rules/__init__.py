@@ -2,9 +2,11 @@
 
 from snnconvert.conversion.rules import (  # noqa: F401
     activation,
+    arithmetic,
     convolution,
     core,
     merging,
+    nonspiking,
     normalization,
     padding,
     pooling,

@@ -9,6 +9,17 @@ from snnconvert.ir import AddNode, ConcatenateNode
 
 @register(layers.Add, layers.Subtract, layers.Average)
 def convert_sum(layer, inputs, context):
+    if isinstance(layer, layers.Subtract):
+        coefficients = (1.0, -1.0)
+    elif isinstance(layer, layers.Average):
+        coefficients = (1.0 / len(inputs),) * len(inputs)
+    else:
+        coefficients = ()
+    return add_sum(layer, inputs, context, coefficients)
+
+
+def add_sum(layer, inputs, context, coefficients):
+    """An :class:`~snnconvert.ir.AddNode` summing ``inputs`` times ``coefficients``."""
     shape = context.output_shape
     mismatched = [name for name in inputs if context.shape_of(name) != shape]
     if mismatched:
@@ -16,12 +27,6 @@ def convert_sum(layer, inputs, context):
             f"Layer {layer.name!r} ({type(layer).__name__}) broadcasts inputs of different shapes "
             f"{[context.shape_of(n) for n in inputs]}; only equal shapes are converted."
         )
-    if isinstance(layer, layers.Subtract):
-        coefficients = (1.0, -1.0)
-    elif isinstance(layer, layers.Average):
-        coefficients = (1.0 / len(inputs),) * len(inputs)
-    else:
-        coefficients = ()
     return context.add(AddNode, name=layer.name, inputs=inputs, shape=shape, source=layer.name,
                        coefficients=coefficients)
 

@@ -1,9 +1,10 @@
-"""BatchNormalization: a fixed per-channel affine at inference.
+"""BatchNormalization, Normalization and Rescaling: fixed affine maps at inference.
 
 It is emitted as an affine node; :func:`~snnconvert.ir.fold_affine_into_linear`
 later folds it into a Dense or Conv that feeds it directly.
 """
 
+import keras
 import numpy as np
 from keras import layers
 
@@ -35,3 +36,33 @@ def convert_batch_normalization(layer, inputs, context):
         scale=scale,
         offset=offset,
     )
+
+
+@register(layers.Rescaling)
+def convert_rescaling(layer, inputs, context):
+    scale = _per_sample(np.asarray(layer.scale, np.float32), context.output_shape)
+    offset = _per_sample(np.asarray(layer.offset, np.float32), context.output_shape)
+    return context.add(AffineNode, name=layer.name, inputs=inputs, shape=context.output_shape,
+                       source=layer.name, scale=scale, offset=offset)
+
+
+@register(layers.Normalization)
+def convert_normalization(layer, inputs, context):
+    """Keras divides by ``max(sqrt(variance), epsilon)``; so does this affine."""
+    mean = keras.ops.convert_to_numpy(layer.mean).astype(np.float32)
+    spread = np.maximum(np.sqrt(keras.ops.convert_to_numpy(layer.variance)), keras.config.epsilon())
+    spread = spread.astype(np.float32)
+    if layer.invert:
+        scale, offset = spread, mean
+    else:
+        scale, offset = 1 / spread, -mean / spread
+    shape = context.output_shape
+    return context.add(AffineNode, name=layer.name, inputs=inputs, shape=shape, source=layer.name,
+                       scale=_per_sample(scale, shape), offset=_per_sample(offset, shape))
+
+
+def _per_sample(array, shape):
+    """``array`` without a leading batch axis of size 1, so it broadcasts against ``shape``."""
+    while array.ndim > len(shape) and array.shape[0] == 1:
+        array = array[0]
+    return array

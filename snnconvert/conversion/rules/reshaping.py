@@ -3,18 +3,16 @@
 from keras import layers
 
 from snnconvert.conversion.registry import register
-from snnconvert.errors import ConversionError
-from snnconvert.ir import ReshapeNode
+from snnconvert.ir import PermuteNode, ReshapeNode
 
 
 @register(layers.Flatten, layers.Reshape)
 def convert_reshape(layer, inputs, context):
-    if getattr(layer, "data_format", "channels_last") == "channels_first" and len(context.shape_of(inputs[0])) > 1:
-        raise ConversionError(
-            f"Layer {layer.name!r} flattens channels_first data, which reorders values; "
-            "snnconvert only converts channels_last models so far. Rebuild the model "
-            "with data_format='channels_last'."
-        )
-    return context.add(
-        ReshapeNode, name=layer.name, inputs=inputs, shape=context.output_shape, source=layer.name
-    )
+    source = inputs[0]
+    shape = context.shape_of(source)
+    if getattr(layer, "data_format", "channels_last") == "channels_first" and len(shape) > 1:
+        # Keras moves the channels last before flattening channels_first data.
+        moved = (*range(1, len(shape)), 0)
+        source = context.add(PermuteNode, name=f"{layer.name}.channels_last", inputs=[source],
+                             shape=tuple(shape[d] for d in moved), source=layer.name, dims=moved)
+    return context.add(ReshapeNode, name=layer.name, inputs=[source], shape=context.output_shape, source=layer.name)

@@ -1,14 +1,15 @@
-"""Element-wise operations."""
+"""Element-wise operations, and the non-spiking layers a user allowed.
 
+The non-spiking ones are not linear: they see the value at each step (a cumulative
+input is differenced first) and return per-step values.
+"""
+
+import keras
 import tensorflow as tf
 
 from snnconvert.ir import elementwise as ir
 from snnconvert.simulation.ops.registry import implements
-from snnconvert.simulation.signals import Signal, add_constant
-
-
-def _constant(array):
-    return None if array is None else tf.constant(array)
+from snnconvert.simulation.signals import Signal, add_constant, common_form
 
 
 @implements(ir.AffineNode)
@@ -16,3 +17,32 @@ def affine(node, inputs):
     signal = inputs[0]
     scaled = Signal(signal.tensor * tf.constant(node.scale), signal.temporal, signal.cumulative)
     return add_constant(scaled, tf.constant(node.offset))
+
+
+@implements(ir.NonSpikingActivationNode)
+def non_spiking_activation(node, inputs):
+    signal = inputs[0].per_step()
+    return Signal(keras.activations.get(node.function)(signal.tensor), signal.temporal)
+
+
+@implements(ir.NonSpikingLayerNode)
+def non_spiking_layer(node, inputs):
+    tensors, (temporal, _) = common_form([signal.per_step() for signal in inputs])
+    if not temporal:
+        return Signal(_call(node.layer, tensors), temporal=False)
+    n_steps = max(tensor.shape[1] for tensor in tensors)
+    # Fold time into the batch so the layer runs once per window, like a linear op.
+    folded = [tf.reshape(_tiled(t, n_steps), [-1, *t.shape[2:]]) for t in tensors]
+    result = _call(node.layer, folded)
+    return Signal(tf.reshape(result, [-1, n_steps, *node.shape]), temporal=True)
+
+
+def _tiled(tensor, n_steps):
+    """A static input expanded with a time axis of length 1, repeated to ``n_steps``."""
+    if tensor.shape[1] == n_steps:
+        return tensor
+    return tf.repeat(tensor, n_steps, axis=1)
+
+
+def _call(layer, tensors):
+    return layer(tensors if len(tensors) > 1 else tensors[0], training=False)
