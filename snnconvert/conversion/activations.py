@@ -41,7 +41,7 @@ def apply_activation(layer, activation, x, context):
         return context.add_neurons(layer, x, RECTIFIERS[name])
     if name == "softmax" and context.is_model_output:
         context.notes.append(
-            f"{layer.name}: softmax on the output is dropped; the readout carries the "
+            f"{context.scoped(layer.name)}: softmax on the output is dropped; the readout carries the "
             "pre-softmax values, whose argmax is the same class."
         )
         return x
@@ -53,7 +53,7 @@ def apply_activation(layer, activation, x, context):
 def add_non_spiking_activation(layer, activation, name, x, context):
     """A non-spiking node computing ``activation`` on the values reaching it."""
     options = dict(name=f"{layer.name}.{name}", inputs=[x], shape=context.shape_of(x), source=layer.name)
-    context.notes.append(f"{layer.name}: activation {name!r} runs as a non-spiking rate layer.")
+    context.notes.append(f"{context.scoped(layer.name)}: activation {name!r} runs as a non-spiking rate layer.")
     if _is_builtin(name):
         return context.add(NonSpikingActivationNode, function=name, **options)
     if isinstance(activation, str):

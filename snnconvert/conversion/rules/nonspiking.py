@@ -21,7 +21,7 @@ def convert_as_keras_layer(layer, inputs, context):
             "only single-output layers can run as non-spiking layers."
         )
     context.refuse_or_allow(layer, f"of type {type(layer).__name__}")
-    context.notes.append(f"{layer.name}: {type(layer).__name__} runs as a non-spiking Keras layer.")
+    context.notes.append(f"{context.scoped(layer.name)}: {type(layer).__name__} runs as a non-spiking Keras layer.")
     return context.add(NonSpikingLayerNode, name=layer.name, inputs=inputs, shape=context.output_shape,
                        source=layer.name, layer=layer)
 
@@ -29,6 +29,6 @@ def convert_as_keras_layer(layer, inputs, context):
 @register(layers.Multiply)
 def convert_multiply(layer, inputs, context):
     context.refuse_or_allow(layer, "multiplies two signals (not a linear operation)")
-    context.notes.append(f"{layer.name}: Multiply runs as a non-spiking Keras layer.")
+    context.notes.append(f"{context.scoped(layer.name)}: Multiply runs as a non-spiking Keras layer.")
     return context.add(NonSpikingLayerNode, name=layer.name, inputs=inputs, shape=context.output_shape,
                        source=layer.name, layer=layer)
