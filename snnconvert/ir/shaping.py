@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from snnconvert.ir.nodes import Node
 
-__all__ = ["ReshapeNode", "ZeroPad2DNode", "Crop2DNode", "UpSample2DNode", "PermuteNode"]
+__all__ = ["ReshapeNode", "ZeroPadNode", "CropNode", "UpSampleNode", "PermuteNode"]
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -19,30 +19,43 @@ class ReshapeNode(Node):
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class ZeroPad2DNode(Node):
-    """Zeros around the rows and columns: ``padding = ((top, bottom), (left, right))``."""
+class ZeroPadNode(Node):
+    """Zeros added before and after each non-batch axis: ``padding`` holds one
+    ``(before, after)`` pair per axis, the channel axis included (as ``(0, 0)``), so
+    1-D, 2-D, 3-D and channels-first data are all described the same way."""
 
     linear: ClassVar[bool] = True
 
-    padding: tuple = ((0, 0), (0, 0))
+    padding: tuple = ()
+
+    def describe(self):
+        return f"pad {self.padding}"
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class Crop2DNode(Node):
-    """Rows and columns cut off: ``cropping = ((top, bottom), (left, right))``."""
+class CropNode(Node):
+    """Values cut off before and after each non-batch axis: one ``(before, after)``
+    pair per axis in ``cropping``, as for :class:`ZeroPadNode`."""
 
     linear: ClassVar[bool] = True
 
-    cropping: tuple = ((0, 0), (0, 0))
+    cropping: tuple = ()
+
+    def describe(self):
+        return f"crop {self.cropping}"
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class UpSample2DNode(Node):
-    """Nearest-neighbour upsampling: each cell repeated ``factors = (rows, cols)`` times."""
+class UpSampleNode(Node):
+    """Nearest-neighbour upsampling: each value repeated ``factors[i]`` times along
+    non-batch axis ``i`` (1 for the channel axis)."""
 
     linear: ClassVar[bool] = True
 
-    factors: tuple = (2, 2)
+    factors: tuple = ()
+
+    def describe(self):
+        return f"repeat {self.factors}"
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)

@@ -59,6 +59,34 @@ def test_shape_layer_matches_keras_in_rate_mode(name):
     _check_rate_equals_keras(model)
 
 
+def _sandwich(input_shape, layer):
+    """``layer`` between two Dense layers acting on the last axis (any rank)."""
+    return _randomized(keras.Sequential([
+        keras.Input(input_shape), L.Dense(3, activation="relu"), layer, L.Flatten(), L.Dense(4, name="out"),
+    ]))
+
+
+OTHER_RANKS = {
+    "zero_padding_1d": ((6, 2), lambda: L.ZeroPadding1D((1, 3))),
+    "cropping_1d": ((6, 2), lambda: L.Cropping1D((2, 1))),
+    "upsampling_1d": ((6, 2), lambda: L.UpSampling1D(3)),
+    "zero_padding_3d": ((3, 4, 2, 2), lambda: L.ZeroPadding3D(((1, 0), (0, 2), (1, 1)))),
+    "cropping_3d": ((4, 5, 3, 2), lambda: L.Cropping3D(((1, 0), (2, 1), (0, 1)))),
+    "upsampling_3d": ((2, 3, 2, 2), lambda: L.UpSampling3D((1, 2, 3))),
+    "zero_padding_2d_channels_first": ((2, 4, 5), lambda: L.ZeroPadding2D(((1, 0), (2, 1)), data_format="channels_first")),
+    "cropping_2d_channels_first": ((2, 5, 5), lambda: L.Cropping2D(((1, 2), (0, 1)), data_format="channels_first")),
+    "upsampling_2d_channels_first": ((2, 3, 4), lambda: L.UpSampling2D((2, 1), data_format="channels_first")),
+    "upsampling_3d_channels_first": ((2, 2, 3, 2), lambda: L.UpSampling3D(2, data_format="channels_first")),
+    "flatten_channels_first": ((2, 3, 4), lambda: L.Flatten(data_format="channels_first")),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_RANKS))
+def test_shape_layers_of_other_ranks_and_channels_first_match_keras(name):
+    input_shape, layer = OTHER_RANKS[name]
+    _check_rate_equals_keras(_sandwich(input_shape, layer()))
+
+
 def test_upsampling_bilinear_is_refused():
     model = _conv_model(L.UpSampling2D(2, interpolation="bilinear", name="up"))
     with pytest.raises(snnconvert.ConversionError, match="interpolation='bilinear'"):

@@ -12,26 +12,30 @@ def reshape(node, inputs):
     return map_linear(lambda x: tf.reshape(x, [-1, *node.shape]), inputs[0])
 
 
-@implements(ir.ZeroPad2DNode)
-def zero_pad2d(node, inputs):
-    paddings = [[0, 0], list(node.padding[0]), list(node.padding[1]), [0, 0]]
+@implements(ir.ZeroPadNode)
+def zero_pad(node, inputs):
+    paddings = [[0, 0], *(list(pair) for pair in node.padding)]
     return map_linear(lambda x: tf.pad(x, paddings), inputs[0])
 
 
-@implements(ir.Crop2DNode)
-def crop2d(node, inputs):
-    (top, bottom), (left, right) = node.cropping
-
+@implements(ir.CropNode)
+def crop(node, inputs):
     def apply(x):
-        return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right]
+        kept = [slice(before, size - after) for (before, after), size in zip(node.cropping, x.shape[1:])]
+        return x[(slice(None), *kept)]
 
     return map_linear(apply, inputs[0])
 
 
-@implements(ir.UpSample2DNode)
-def upsample2d(node, inputs):
-    rows, cols = node.factors
-    return map_linear(lambda x: tf.repeat(tf.repeat(x, rows, axis=1), cols, axis=2), inputs[0])
+@implements(ir.UpSampleNode)
+def upsample(node, inputs):
+    def apply(x):
+        for axis, factor in enumerate(node.factors, start=1):
+            if factor != 1:
+                x = tf.repeat(x, factor, axis=axis)
+        return x
+
+    return map_linear(apply, inputs[0])
 
 
 @implements(ir.PermuteNode)
