@@ -73,7 +73,9 @@ OTHER_RANKS = {
     "zero_padding_3d": ((3, 4, 2, 2), lambda: L.ZeroPadding3D(((1, 0), (0, 2), (1, 1)))),
     "cropping_3d": ((4, 5, 3, 2), lambda: L.Cropping3D(((1, 0), (2, 1), (0, 1)))),
     "upsampling_3d": ((2, 3, 2, 2), lambda: L.UpSampling3D((1, 2, 3))),
-    "zero_padding_2d_channels_first": ((2, 4, 5), lambda: L.ZeroPadding2D(((1, 0), (2, 1)), data_format="channels_first")),
+    "zero_padding_2d_channels_first": (
+        (2, 4, 5), lambda: L.ZeroPadding2D(((1, 0), (2, 1)), data_format="channels_first")
+    ),
     "cropping_2d_channels_first": ((2, 5, 5), lambda: L.Cropping2D(((1, 2), (0, 1)), data_format="channels_first")),
     "upsampling_2d_channels_first": ((2, 3, 4), lambda: L.UpSampling2D((2, 1), data_format="channels_first")),
     "upsampling_3d_channels_first": ((2, 2, 3, 2), lambda: L.UpSampling3D(2, data_format="channels_first")),
