@@ -50,7 +50,7 @@ class SpikingNetwork:
         return self.run(x, n_steps, **options).output
 
     def evaluate(self, x, y=None, n_steps=30, *, batch_size=100, readout="last", readout_steps=10,
-                 compare_keras=True, keep_outputs=False, progress=True, **simulator_options):
+                 readout_tau=0.01, compare_keras=True, keep_outputs=False, progress=True, **simulator_options):
         """Classification accuracy of the spiking network, with spike statistics.
 
         Data is streamed batch by batch; memory does not grow with the dataset.
@@ -58,8 +58,13 @@ class SpikingNetwork:
         Args:
             x: inputs as for :meth:`run`, or a ``tf.data.Dataset`` of ``(x, y)``.
             y: integer or one-hot labels (``None`` when ``x`` is a dataset).
-            readout: ``"last"`` (argmax of the output at the last step) or ``"mean"``
-                (argmax of the mean over the last ``readout_steps`` steps).
+            readout: what the class is read from (its argmax), at the last step:
+                ``"last"`` (default) the output itself, which with a synapse on the
+                last population is already filtered and matches NengoDL's usual
+                readout; ``"mean"`` its mean over the last ``readout_steps`` steps, an
+                integrating readout for networks without a synapse; ``"filtered"`` the
+                output low-pass filtered with time constant ``readout_tau`` seconds.
+                ``result.accuracy_per_step`` applies the same readout at every step.
             compare_keras: also compute the original Keras model's accuracy.
             keep_outputs: keep every output over time in ``result.simulation``.
 
@@ -72,7 +77,7 @@ class SpikingNetwork:
             raise ValueError(f"evaluate needs a single-output network; this one has {self.graph.outputs}.")
         n_steps = check_positive_int("n_steps", n_steps)
         simulator = self.simulator(**simulator_options)
-        tally = AccuracyTally(readout, readout_steps)
+        tally = AccuracyTally(readout, readout_steps, readout_tau, simulator.dt)
         collector = ActivityCollector(self.graph, probes=())
         compare = compare_keras and self.keras_model is not None
         batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress)
@@ -89,6 +94,7 @@ class SpikingNetwork:
             keras_accuracy=tally.keras_accuracy,
             readout=tally.readout,
             readout_steps=tally.readout_steps,
+            readout_tau=tally.readout_tau,
             simulation=collector.result(n_steps, simulator.dt),
         )
 

@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 
 from snnconvert._tables import format_table
-from snnconvert._validation import check_choice, check_positive_int
+from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 
-READOUTS = ("last", "mean")
+READOUTS = ("last", "mean", "filtered")
 
 
 def as_labels(labels, n_samples, n_classes=None):
@@ -39,34 +39,64 @@ def as_labels(labels, n_samples, n_classes=None):
     return labels
 
 
-def readout_predictions(outputs, readout="last", readout_steps=1):
-    """Predicted classes from outputs over time ``[n, steps, classes]``.
+def readout_scores(outputs, readout="last", readout_steps=1, readout_tau=0.01, dt=0.001):
+    """What the readout reports at every step: ``[n, steps, ...]`` from outputs over time.
 
-    ``"last"`` takes the output at the final step; ``"mean"`` averages the last
-    ``readout_steps`` steps first, which smooths spike noise when there is no synapse.
+    * ``"last"``: the output at that step (with a synapse on the last population this
+      is already a low-pass filtered value);
+    * ``"mean"``: the mean over the last ``readout_steps`` steps up to that step, an
+      integrating readout that smooths spike noise when there is no synapse;
+    * ``"filtered"``: the output through a first-order low-pass filter with time
+      constant ``readout_tau``, started at zero (a readout neuron with a synapse).
     """
     check_choice("readout", readout, READOUTS)
+    outputs = np.asarray(outputs, np.float64)
     if readout == "last":
-        scores = outputs[:, -1]
-    else:
-        scores = outputs[:, -check_positive_int("readout_steps", readout_steps):].mean(axis=1)
+        return outputs
+    if readout == "mean":
+        steps = check_positive_int("readout_steps", readout_steps)
+        running = np.cumsum(outputs, axis=1)
+        before = np.concatenate([np.zeros_like(running[:, :steps]), running[:, :-steps]], axis=1)[:, :outputs.shape[1]]
+        counts = np.minimum(np.arange(1, outputs.shape[1] + 1), steps)
+        return (running - before) / counts.reshape(1, -1, *[1] * (outputs.ndim - 2))
+    decay = np.exp(-dt / check_positive_number("readout_tau", readout_tau))
+    filtered = np.empty_like(outputs)
+    state = np.zeros_like(outputs[:, 0])
+    for step in range(outputs.shape[1]):
+        state = decay * state + (1 - decay) * outputs[:, step]
+        filtered[:, step] = state
+    return filtered
+
+
+def readout_predictions(outputs, readout="last", readout_steps=1, readout_tau=0.01, dt=0.001):
+    """Predicted classes at the final step of the run, for the chosen readout."""
+    scores = readout_scores(outputs, readout, readout_steps, readout_tau, dt)[:, -1]
     return scores.reshape(len(scores), -1).argmax(axis=1)
 
 
-def accuracy_over_time(outputs, labels):
-    """Accuracy of the argmax readout at every step: ``[n_steps]``."""
-    predicted = outputs.reshape(outputs.shape[0], outputs.shape[1], -1).argmax(axis=2)
+def accuracy_over_time(scores, labels):
+    """Accuracy of the argmax of ``scores`` ``[n, steps, ...]`` at every step: ``[n_steps]``."""
+    predicted = scores.reshape(scores.shape[0], scores.shape[1], -1).argmax(axis=2)
     return (predicted == labels[:, None]).mean(axis=0)
+
+
+def time_to_accuracy(accuracy_per_step, tolerance=0.005):
+    """The first step (counted from 1) from which accuracy stays within ``tolerance`` of
+    its final value until the end of the run."""
+    accuracy_per_step = np.asarray(accuracy_per_step)
+    outside = np.abs(accuracy_per_step - accuracy_per_step[-1]) > tolerance
+    last_outside = np.flatnonzero(outside)
+    return int(last_outside[-1]) + 2 if len(last_outside) else 1
 
 
 class AccuracyTally:
     """Counts correct predictions batch by batch, so no outputs need to be kept."""
 
-    def __init__(self, readout="last", readout_steps=1):
+    def __init__(self, readout="last", readout_steps=1, readout_tau=0.01, dt=0.001):
         check_choice("readout", readout, READOUTS)
         self.readout, self.readout_steps = readout, check_positive_int("readout_steps", readout_steps)
+        self.readout_tau, self.dt = check_positive_number("readout_tau", readout_tau), dt
         self.n_samples = 0
-        self.correct = 0
         self.correct_per_step = 0
         self.keras_correct = 0
         self.keras_samples = 0
@@ -79,8 +109,8 @@ class AccuracyTally:
             )
         labels = as_labels(labels, len(outputs), int(np.prod(outputs.shape[2:])))
         self.n_samples += len(labels)
-        self.correct += int(np.sum(readout_predictions(outputs, self.readout, self.readout_steps) == labels))
-        self.correct_per_step = self.correct_per_step + accuracy_over_time(outputs, labels) * len(labels)
+        scores = readout_scores(outputs, self.readout, self.readout_steps, self.readout_tau, self.dt)
+        self.correct_per_step = self.correct_per_step + accuracy_over_time(scores, labels) * len(labels)
         if keras_scores is not None:
             predicted = np.asarray(keras_scores).reshape(len(labels), -1).argmax(axis=1)
             self.keras_correct += int(np.sum(predicted == labels))
@@ -88,7 +118,7 @@ class AccuracyTally:
 
     @property
     def accuracy(self):
-        return self.correct / self.n_samples
+        return float(self.accuracy_per_step[-1])
 
     @property
     def accuracy_per_step(self):
@@ -104,8 +134,8 @@ class EvaluationResult:
     """Accuracy and spike statistics of one evaluation.
 
     Attributes:
-        accuracy: accuracy of the chosen readout.
-        accuracy_per_step: accuracy of the last-step readout at each step.
+        accuracy: accuracy of the chosen readout at the end of the run.
+        accuracy_per_step: accuracy of the same readout at each step.
         keras_accuracy: the original Keras model's accuracy on the same data
             (``None`` when the network has no Keras model attached).
         simulation: the full :class:`~snnconvert.metrics.SimulationResult`.
@@ -117,6 +147,12 @@ class EvaluationResult:
     readout: str
     readout_steps: int
     simulation: object
+    readout_tau: float = 0.01
+
+    def time_to_accuracy(self, tolerance=0.005):
+        """The first step from which accuracy stays within ``tolerance`` (a fraction,
+        0.005 = half a point) of the final accuracy; see :func:`time_to_accuracy`."""
+        return time_to_accuracy(self.accuracy_per_step, tolerance)
 
     @property
     def spikes_per_layer(self):
@@ -140,7 +176,8 @@ class EvaluationResult:
             f"images: {self.simulation.n_images}   steps: {self.simulation.n_steps}   "
             f"dt: {self.simulation.dt:g} s   readout: {self._readout_label()}",
             f"snn accuracy: {self.accuracy:.4f}"
-            + ("" if self.keras_accuracy is None else f"   keras accuracy: {self.keras_accuracy:.4f}"),
+            + ("" if self.keras_accuracy is None else f"   keras accuracy: {self.keras_accuracy:.4f}")
+            + f"   within 0.5 points of it from step {self.time_to_accuracy()}",
             "",
         ]
         header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent")
@@ -160,7 +197,11 @@ class EvaluationResult:
         return "\n".join(lines)
 
     def _readout_label(self):
-        return "last step" if self.readout == "last" else f"mean of last {self.readout_steps} steps"
+        if self.readout == "last":
+            return "last step"
+        if self.readout == "filtered":
+            return f"low-pass filtered, tau {self.readout_tau:g} s"
+        return f"mean of last {self.readout_steps} steps"
 
     def to_dict(self):
         return {
@@ -168,6 +209,8 @@ class EvaluationResult:
             "keras_accuracy": self.keras_accuracy,
             "readout": self.readout,
             "readout_steps": self.readout_steps,
+            "readout_tau": self.readout_tau,
+            "time_to_accuracy_steps": self.time_to_accuracy(),
             "n_images": self.simulation.n_images,
             "n_steps": self.simulation.n_steps,
             "dt": self.simulation.dt,

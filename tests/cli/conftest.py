@@ -59,10 +59,10 @@ def tiny(tmp_path_factory):
 def unsupported_models(tmp_path_factory):
     """Model files with a layer that has no spiking equivalent: name -> (path, layer, type)."""
     folder = tmp_path_factory.mktemp("unsupported")
-    pooled = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.MaxPooling2D(2, name="maxpool"),
-                               keras.layers.Flatten(), keras.layers.Dense(3)])
+    normalized = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.LayerNormalization(name="layernorm"),
+                                   keras.layers.Flatten(), keras.layers.Dense(3)])
     recurrent = keras.Sequential([keras.Input((4, 4)), keras.layers.LSTM(3, name="lstm")])
-    pooled.save(folder / "maxpool.h5")
+    normalized.save(folder / "layernorm.h5")
     recurrent.save(folder / "lstm.h5")
-    return {"maxpool": (folder / "maxpool.h5", "MaxPooling2D"), "lstm": (folder / "lstm.h5", "LSTM")}
+    return {"layernorm": (folder / "layernorm.h5", "LayerNormalization"), "lstm": (folder / "lstm.h5", "LSTM")}
 

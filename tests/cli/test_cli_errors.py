@@ -98,7 +98,7 @@ def test_data_shape_mismatch_names_both_shapes(capsys, tiny, mismatched_data):
                           "(5, 5)", "(4, 4, 1)")
 
 
-@pytest.mark.parametrize("name", ["maxpool", "lstm"])
+@pytest.mark.parametrize("name", ["layernorm", "lstm"])
 @pytest.mark.parametrize("command", ["inspect", "evaluate"])
 def test_unsupported_layer(capsys, tiny, unsupported_models, name, command):
     path, layer_type = unsupported_models[name]

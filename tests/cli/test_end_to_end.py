@@ -39,7 +39,7 @@ def _digits_keras_accuracy(n=None):
 
 
 def test_script_error_exits_2_with_one_line_and_no_traceback(unsupported_models, tiny):
-    path, _ = unsupported_models["maxpool"]
+    path, _ = unsupported_models["layernorm"]
     completed = subprocess.run([*_script(), "evaluate", str(path), "--dataset", str(tiny.data_path)],
                                capture_output=True, text=True, env=_environment(), timeout=300)
     assert completed.returncode == 2
@@ -47,7 +47,7 @@ def test_script_error_exits_2_with_one_line_and_no_traceback(unsupported_models,
     assert "Traceback" not in completed.stderr
     errors = [line for line in completed.stderr.splitlines() if line.startswith("snnconvert")]
     assert len(errors) == 1
-    assert errors[0].startswith("snnconvert: error: Layer 'maxpool' of type MaxPooling2D")
+    assert errors[0].startswith("snnconvert: error: Layer 'layernorm' of type LayerNormalization")
     assert completed.stderr.rstrip().endswith(errors[0])
 
 
