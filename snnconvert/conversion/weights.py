@@ -6,8 +6,8 @@ from snnconvert.conversion.activations import apply_activation
 from snnconvert.errors import ConversionError
 
 
-def kernel_and_bias(layer):
-    """``(kernel, bias or None)`` as numpy arrays, as used in the layer's forward pass.
+def read_weight(layer, attribute="kernel"):
+    """The layer's weight ``attribute`` as a numpy array, as used in its forward pass.
 
     ``layer.kernel`` (not ``get_weights()``) includes LoRA adapters. Quantized layers
     store integer kernels with separate scales and are refused.
@@ -18,9 +18,16 @@ def kernel_and_bias(layer):
             f"Layer {layer.name!r} ({type(layer).__name__}) is quantized ({mode!r}); snnconvert "
             "converts float weights only. Convert the model before quantizing it."
         )
-    kernel = keras.ops.convert_to_numpy(layer.kernel)
-    bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else None
-    return kernel, bias
+    return keras.ops.convert_to_numpy(getattr(layer, attribute))
+
+
+def read_bias(layer):
+    return keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else None
+
+
+def kernel_and_bias(layer):
+    """``(kernel, bias or None)`` as numpy arrays, as used in the layer's forward pass."""
+    return read_weight(layer), read_bias(layer)
 
 
 def add_weighted_layer(node_type, layer, inputs, context, **options):

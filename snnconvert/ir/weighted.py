@@ -1,13 +1,35 @@
-"""Linear nodes with weights: dense layers and convolutions."""
+"""Linear nodes with weights: dense layers and convolutions.
+
+Every convolution node is channels last and keeps one kernel convention:
+``kernel[*window, in_channels // groups, out_channels]``, the output channel on the
+last axis. Keras layouts that differ (depthwise and transposed kernels,
+``channels_first`` data) are rearranged once, by the conversion rules, so the
+simulator, the reports, BatchNormalization folding and any exporter see a single
+form; a per-output-channel scale always folds into the kernel's last axis.
+"""
 
 import dataclasses
+import math
 from typing import ClassVar
 
 import numpy as np
 
 from snnconvert.ir.nodes import Node
 
-__all__ = ["WeightedNode", "DenseNode", "Conv2DNode", "Conv1DNode", "DepthwiseConv2DNode"]
+__all__ = [
+    "WeightedNode",
+    "DenseNode",
+    "ConvolutionNode",
+    "Conv1DNode",
+    "Conv2DNode",
+    "Conv3DNode",
+    "DepthwiseConv1DNode",
+    "DepthwiseConv2DNode",
+    "ConvolutionTransposeNode",
+    "Conv1DTransposeNode",
+    "Conv2DTransposeNode",
+    "Conv3DTransposeNode",
+]
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -25,10 +47,15 @@ class WeightedNode(Node):
     def parameter_count(self):
         return self.kernel.size + (0 if self.bias is None else self.bias.size)
 
+    def macs(self, input_shape):
+        """Multiply-accumulates of one forward pass on an input of ``input_shape``
+        (without the batch axis): every output reads ``fan_in`` inputs."""
+        return self.size * self.fan_in
+
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class DenseNode(WeightedNode):
-    """``x @ kernel + bias`` on the last axis."""
+    """``x @ kernel + bias`` on the last axis (inputs of any rank)."""
 
     foldable: ClassVar[bool] = True
 
@@ -40,59 +67,183 @@ class DenseNode(WeightedNode):
         return self.kernel.shape[0]
 
 
+def _as_tuple(value, rank):
+    """``value`` as a tuple of ``rank`` ints; ``None`` means all ones."""
+    if value is None:
+        return (1,) * rank
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * rank
+    return tuple(int(v) for v in value)
+
+
 @dataclasses.dataclass(eq=False, kw_only=True)
-class Conv2DNode(WeightedNode):
-    """2-D convolution, channels last; ``kernel`` is ``[rows, cols, in, out]``."""
+class ConvolutionNode(WeightedNode):
+    """An N-D convolution, channels last; ``kernel`` is ``[*window, in // groups, out]``.
+
+    ``padding`` is ``"valid"``, ``"same"`` (TensorFlow's rule: the odd pixel of
+    padding goes after) or, in 1-D, ``"causal"`` (``dilation * (width - 1)`` zeros
+    before, none after). With ``groups`` > 1 the input channels are split into that
+    many equal groups, each convolved with its own slice of the output channels.
+    ``strides`` and ``dilation_rate`` default to ones.
+    """
 
     foldable: ClassVar[bool] = True
 
-    strides: tuple = (1, 1)
+    strides: tuple | None = None
     padding: str = "valid"
-    dilation_rate: tuple = (1, 1)
+    dilation_rate: tuple | None = None
+    groups: int = 1
 
-    def describe(self):
-        rows, cols, _, filters = self.kernel.shape
-        return f"{filters}x{rows}x{cols} stride {self.strides} {self.padding}"
+    def __post_init__(self):
+        self.strides = _as_tuple(self.strides, self.rank)
+        self.dilation_rate = _as_tuple(self.dilation_rate, self.rank)
+
+    @property
+    def rank(self):
+        """Number of spatial axes."""
+        return self.kernel.ndim - 2
 
     @property
     def fan_in(self):
-        rows, cols, channels, _ = self.kernel.shape
-        return rows * cols * channels
+        return math.prod(self.kernel.shape[:-1])
+
+    def describe(self):
+        window = "x".join(map(str, self.kernel.shape[:-2]))
+        text = f"{self.kernel.shape[-1]}x{window} stride {self.strides} {self.padding}"
+        if any(d > 1 for d in self.dilation_rate):
+            text += f" dilation {self.dilation_rate}"
+        if self.groups > 1:
+            text += f" groups {self.groups}"
+        return text
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class Conv1DNode(WeightedNode):
-    """1-D convolution, channels last; ``kernel`` is ``[width, in, out]``."""
+class Conv1DNode(ConvolutionNode):
+    """1-D convolution; ``kernel`` is ``[width, in // groups, out]``."""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Conv2DNode(ConvolutionNode):
+    """2-D convolution; ``kernel`` is ``[rows, cols, in // groups, out]``."""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Conv3DNode(ConvolutionNode):
+    """3-D convolution; ``kernel`` is ``[depth, rows, cols, in // groups, out]``."""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class _DepthwiseConvolution(ConvolutionNode):
+    """A convolution with one group per input channel (``groups`` = input channels).
+
+    The kernel is ``[*window, 1, channels * multiplier]``: output channel
+    ``c * multiplier + m`` is input channel ``c`` convolved with filter ``m``, as in
+    Keras (whose ``[*window, channels, multiplier]`` kernel is the same array reshaped).
+    """
+
+    @property
+    def depth_multiplier(self):
+        return self.kernel.shape[-1] // self.groups
+
+    def describe(self):
+        window = "x".join(map(str, self.kernel.shape[:-2]))
+        text = f"depthwise x{self.depth_multiplier} {window} stride {self.strides} {self.padding}"
+        if any(d > 1 for d in self.dilation_rate):
+            text += f" dilation {self.dilation_rate}"
+        return text
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class DepthwiseConv1DNode(_DepthwiseConvolution):
+    """Per-channel 1-D convolution; ``kernel`` is ``[width, 1, channels * multiplier]``."""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class DepthwiseConv2DNode(_DepthwiseConvolution):
+    """Per-channel 2-D convolution; ``kernel`` is ``[rows, cols, 1, channels * multiplier]``."""
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class ConvolutionTransposeNode(WeightedNode):
+    """A transposed convolution, channels last; ``kernel`` is ``[*window, in, out]``.
+
+    Input position ``i`` adds ``kernel[j] * x[i]`` to output position
+    ``i * stride + j * dilation - crop`` for every tap ``j``; outputs outside
+    ``shape`` are dropped. ``crop`` is 0 for ``"valid"`` padding and, for ``"same"``,
+    half (rounded down) of ``(n - 1) * stride + dilation * (k - 1) + 1 - output
+    size``, TensorFlow's rule. The output size (``shape``, which includes any
+    Keras ``output_padding``) is part of the definition; ``output_padding`` is kept
+    for reference.
+    """
 
     foldable: ClassVar[bool] = True
 
-    strides: int = 1
+    strides: tuple | None = None
     padding: str = "valid"
-    dilation_rate: int = 1
+    dilation_rate: tuple | None = None
+    output_padding: tuple | None = None
 
-    def describe(self):
-        width, _, filters = self.kernel.shape
-        return f"{filters}x{width} stride {self.strides} {self.padding}"
+    def __post_init__(self):
+        self.strides = _as_tuple(self.strides, self.rank)
+        self.dilation_rate = _as_tuple(self.dilation_rate, self.rank)
+        if self.output_padding is not None:
+            self.output_padding = _as_tuple(self.output_padding, self.rank)
+
+    @property
+    def rank(self):
+        return self.kernel.ndim - 2
 
     @property
     def fan_in(self):
-        width, channels, _ = self.kernel.shape
-        return width * channels
+        """The most inputs one output reads (outputs between strides read fewer taps)."""
+        taps = 1
+        for size, stride, dilation in zip(self.kernel.shape[:-2], self.strides, self.dilation_rate):
+            residues = [(j * dilation) % stride for j in range(size)]
+            taps *= max(residues.count(r) for r in set(residues))
+        return taps * self.kernel.shape[-2]
+
+    def crop(self, input_shape):
+        """Output positions cut off before the first one, per spatial axis."""
+        crops = []
+        for n, out, size, stride, dilation in zip(
+            input_shape[:-1], self.shape[:-1], self.kernel.shape[:-2], self.strides, self.dilation_rate
+        ):
+            full = (n - 1) * stride + dilation * (size - 1) + 1
+            crops.append(max(full - out, 0) // 2 if self.padding == "same" else 0)
+        return tuple(crops)
+
+    def macs(self, input_shape):
+        """Exactly the products of real inputs with taps that land inside the output
+        (not the zeros a zero-insertion implementation would multiply)."""
+        pairs = 1
+        for n, out, size, stride, dilation, crop in zip(
+            input_shape[:-1], self.shape[:-1], self.kernel.shape[:-2], self.strides, self.dilation_rate,
+            self.crop(input_shape),
+        ):
+            position = np.arange(n)[:, None] * stride + np.arange(size)[None, :] * dilation - crop
+            pairs *= int(np.count_nonzero((position >= 0) & (position < out)))
+        return pairs * self.kernel.shape[-2] * self.kernel.shape[-1]
+
+    def describe(self):
+        window = "x".join(map(str, self.kernel.shape[:-2]))
+        text = f"{self.kernel.shape[-1]}x{window} transposed stride {self.strides} {self.padding}"
+        if any(d > 1 for d in self.dilation_rate):
+            text += f" dilation {self.dilation_rate}"
+        if self.output_padding is not None:
+            text += f" output_padding {self.output_padding}"
+        return text
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class DepthwiseConv2DNode(WeightedNode):
-    """Per-channel 2-D convolution; ``kernel`` is ``[rows, cols, in, multiplier]``."""
+class Conv1DTransposeNode(ConvolutionTransposeNode):
+    """1-D transposed convolution; ``kernel`` is ``[width, in, out]``."""
 
-    strides: tuple = (1, 1)
-    padding: str = "valid"
-    dilation_rate: tuple = (1, 1)
 
-    def describe(self):
-        rows, cols, _, multiplier = self.kernel.shape
-        return f"depthwise x{multiplier} {rows}x{cols} stride {self.strides} {self.padding}"
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Conv2DTransposeNode(ConvolutionTransposeNode):
+    """2-D transposed convolution; ``kernel`` is ``[rows, cols, in, out]``."""
 
-    @property
-    def fan_in(self):
-        rows, cols, _, _ = self.kernel.shape
-        return rows * cols
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Conv3DTransposeNode(ConvolutionTransposeNode):
+    """3-D transposed convolution; ``kernel`` is ``[depth, rows, cols, in, out]``."""
