@@ -8,6 +8,7 @@ import numpy as np
 from snnconvert._validation import check_choice, check_positive_number
 from snnconvert.errors import ConversionError
 from snnconvert.ir import NeuronNode, Rectifier, SynapseNode
+from snnconvert.neurons import as_neuron_type
 from snnconvert.synapses import as_synapse
 
 MAX_POOLING_MODES = ("spiking", "average")
@@ -25,11 +26,14 @@ class ConversionContext:
         max_pooling: ``"spiking"`` or ``"average"`` (see :func:`~snnconvert.convert`).
         non_spiking: ``"error"``, ``"rate"`` or the names of layers allowed to run as
             non-spiking rate layers.
+        swap_activations: ``{activation name: NeuronType}``: activations (e.g. a
+            custom LIF-like one) that become populations of that neuron type.
     """
 
     def __init__(self, neuron_type, scale_firing_rates=1.0, synapse=None, *, max_pooling="spiking",
-                 non_spiking="error"):
+                 non_spiking="error", swap_activations=None):
         self.neuron_type = neuron_type
+        self.swap_activations = _check_swaps(swap_activations)
         self.max_pooling = check_choice("max_pooling", max_pooling, MAX_POOLING_MODES)
         self._non_spiking = _non_spiking_table(non_spiking)
         self._scales = _per_layer("scale_firing_rates", scale_firing_rates, 1.0, _check_scale)
@@ -84,10 +88,18 @@ class ConversionContext:
     def shape_of(self, name):
         return next(node.shape for node in reversed(self.nodes) if node.name == name)
 
-    def add_neurons(self, layer, x, rectifier=Rectifier()):
+    def add_neurons(self, layer, x, rectifier=Rectifier(), neuron_type=None):
         """A population reading ``x`` with response ``rectifier`` (plain ReLU by
-        default), with ``layer``'s scale and synapse."""
+        default), with ``layer``'s scale and synapse; of ``neuron_type`` if given,
+        else of the conversion's neuron type."""
         key = self.scoped(layer.name)
+        neuron_type = neuron_type or self.neuron_type
+        if not rectifier.is_plain and not getattr(neuron_type, "rectified", False):
+            raise ConversionError(
+                f"Layer {layer.name!r} ({type(layer).__name__}) is a ReLU with options ({rectifier}), "
+                f"which {type(neuron_type).__name__} neurons cannot reproduce; they replace plain "
+                "ReLUs only. Use the rectified-linear neuron types for this model."
+            )
         # A nested model's layer is found by its scoped name or by its own name.
         scale = self._scales.get(key, self._scales.get(layer.name, self._scales[None]))
         synapse = self._synapses.get(key, self._synapses.get(layer.name, self._synapses[None]))
@@ -98,9 +110,9 @@ class ConversionContext:
             inputs=[x],
             shape=self.shape_of(x),
             source=layer.name,
-            neuron_type=self.neuron_type,
+            neuron_type=neuron_type,
             gain=scale,
-            amplitude=self.neuron_type.amplitude / scale,
+            amplitude=neuron_type.amplitude / scale,
             rectifier=rectifier,
         )
         if synapse is None:
@@ -151,6 +163,18 @@ class ConversionContext:
                     f"`non_spiking` names {unused}, which are not layers of this model that lack a "
                     "spiking equivalent; only such layers can run as rate layers."
                 )
+
+
+def _check_swaps(value):
+    """``{activation name: NeuronType}``, checked."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(name, str) for name in value):
+        raise ValueError(
+            "`swap_activations` must be a dict of activation name -> neuron type, e.g. "
+            f"{{'soft_lif': snnconvert.LIF()}}. Received: swap_activations={value!r}"
+        )
+    return {name: as_neuron_type(neuron_type) for name, neuron_type in value.items()}
 
 
 def _non_spiking_table(value):

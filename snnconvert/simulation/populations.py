@@ -8,10 +8,11 @@ code for the unrolled loop. Linear layers keep TensorFlow's own (oneDNN) kernels
 """
 
 import functools
+import warnings
 
 import tensorflow as tf
 
-from snnconvert.neurons import rectify
+from snnconvert.neurons import LIFRate, drive
 from snnconvert.simulation.signals import Signal
 
 
@@ -21,8 +22,8 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
     Args:
         node: the :class:`~snnconvert.ir.NeuronNode`.
         current: input :class:`Signal` (before the gain), in any form.
-        state: the population's :class:`~snnconvert.neurons.SpikingState`, or
-            ``None`` for rate neurons.
+        state: the population's state (``neuron_type.start(voltage)``), or ``None``
+            for rate neurons.
 
     Returns:
         ``(output, activity, state)``: the output signal (cumulative for spiking
@@ -30,6 +31,8 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
         ``[batch, ...]`` (exact integers, negative spikes counted by magnitude; for
         rate neurons the expected count ``|rate| * dt`` summed over steps); the new state.
     """
+    if isinstance(node.neuron_type, LIFRate):
+        return _advance_lif(node, current, state, n_steps, dt)
     if node.neuron_type.spiking:
         update = _compiled(_spiking_update, jit_compile and not current.temporal)
         # Scalars go in as tensors: one compiled function then serves every scale.
@@ -62,12 +65,30 @@ def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_
 
 
 def drive_function(rectifier, gain):
-    """Voltage rise per second for a current: ``gain * rectifier(J)``."""
-    if rectifier.is_plain:
-        # relu(g J) == g relu(J) for g > 0; scaling first keeps the float results of
-        # earlier versions bit for bit.
-        return lambda current: tf.nn.relu(current * gain)
-    return lambda current: gain * rectify(current, rectifier)
+    """Voltage rise per second of a rectified-linear neuron, as a function of the current."""
+    return lambda current: drive(current, gain, rectifier)
+
+
+def _advance_lif(node, current, state, n_steps, dt):
+    """LIF populations: rates, or the exact per-step update (no closed form here)."""
+    neuron, gain = node.neuron_type, tf.constant(node.gain, tf.float32)
+    if not neuron.spiking:
+        current = current.per_step()
+        rates = neuron.rates(current.tensor, gain)
+        per_step = tf.reduce_sum(rates, axis=1) if current.temporal else rates * n_steps
+        return Signal(rates * node.amplitude, temporal=current.temporal), per_step * dt, None
+    if neuron.tau_ref / node.gain < dt:
+        warnings.warn(
+            f"Population {node.name!r}: with scale_firing_rates={node.gain:g} its refractory period "
+            f"({neuron.tau_ref / node.gain:.3g} s) is shorter than dt ({dt:g} s), so neurons driven hard "
+            "would fire more than once per step; LIF neurons cannot, and saturate at 1/dt. Lower the "
+            "scale or dt.",
+            stacklevel=2,
+        )
+    tensor = current.tensor if current.temporal else current.expanded(n_steps)
+    running, state = neuron.cumulative_counts(tensor, state, dt, current.cumulative, gain)
+    output = running * tf.constant(node.amplitude / dt, tf.float32)
+    return Signal(output, temporal=True, cumulative=True), running[:, -1], state
 
 
 def advance_synapse(node, signal, state, n_steps, dt):

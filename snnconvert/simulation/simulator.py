@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
 from snnconvert.metrics.collection import ActivityCollector, BatchResult
-from snnconvert.neurons import SpikingState
+from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
 from snnconvert.simulation.events import (
     DENSE_ABOVE,
@@ -121,7 +121,7 @@ class Simulator:
             shape = (size, *node.shape)
             if isinstance(node, NeuronNode) and node.spiking:
                 voltage = initial_voltage(self.initial_state, node.name, shape, first_sample, self.seed)
-                neuron_states[node.name] = SpikingState.start(voltage)
+                neuron_states[node.name] = node.neuron_type.start(voltage)
             elif isinstance(node, SynapseNode):
                 node_states[node.name] = tf.zeros(shape, tf.float32)
             elif type(node) in STATEFUL_OPS:
@@ -259,7 +259,7 @@ def _event_projections(graph, probes):
     for node in graph.neuron_nodes:
         consumers = graph.consumers(node.name)
         if (
-            node.spiking
+            isinstance(node.neuron_type, SpikingRectifiedLinear)  # the closed form is for ReLU
             and not node.rectifier.signed  # events carry positive spikes only
             and len(consumers) == 1
             and isinstance(consumers[0], PROJECTABLE)

@@ -1,4 +1,5 @@
-"""Neuron models: given the input current over time, they return spike counts and state.
+"""Rectified-linear neurons: given the input current over time, they return spike
+counts and state.
 
 Conventions (the same as NengoDL's):
 
@@ -32,29 +33,13 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from snnconvert._validation import check_positive_number
-
-
-class NeuronType:
-    """Base class: a neuron model with an output ``amplitude`` (the weight of one spike)."""
-
-    spiking = False
-
-    def __init__(self, amplitude=1.0):
-        self.amplitude = check_positive_number("amplitude", amplitude)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(amplitude={self.amplitude:g})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.amplitude == other.amplitude
-
-    def __hash__(self):
-        return hash((type(self).__name__, self.amplitude))
+from snnconvert.neurons.base import NeuronType
 
 
 class RectifiedLinear(NeuronType):
     """Rate ReLU: the non-spiking twin used to check a conversion against Keras."""
+
+    rectified = True  # its response is a Rectifier (ReLU with Keras's options)
 
     def rates(self, current, response=tf.nn.relu):
         """Firing rate (before amplitude) for an input current of any shape."""
@@ -84,6 +69,10 @@ class SpikingRectifiedLinear(NeuronType):
     """Integrate-and-fire ReLU with subtractive reset and multiple spikes per step."""
 
     spiking = True
+    rectified = True
+
+    def start(self, voltage):
+        return SpikingState.start(voltage)
 
     def rates(self, current, response=tf.nn.relu):
         return response(current)
@@ -151,6 +140,14 @@ def rectify(current, rectifier):
     return value
 
 
+def drive(current, gain, rectifier):
+    """Voltage rise per second of a rectified-linear neuron: ``gain * rectifier(J)``."""
+    if rectifier.is_plain:
+        # relu(g J) == g relu(J) for g > 0; scaling first keeps earlier float results bit for bit.
+        return tf.nn.relu(current * gain)
+    return gain * rectify(current, rectifier)
+
+
 def _integrate(increments, voltage):
     """The per-step update, unrolled: ``v += increment; n = floor(v); v -= n``.
 
@@ -170,22 +167,3 @@ def _integrate(increments, voltage):
 def _per_step(running, voltage):
     previous = tf.concat([tf.zeros_like(running[:, :1]), running[:, :-1]], axis=1)
     return running - previous, voltage
-
-
-NEURON_TYPES = {
-    "spiking": SpikingRectifiedLinear,
-    "rate": RectifiedLinear,
-}
-
-
-def as_neuron_type(value):
-    """Accept a :class:`NeuronType` instance or one of the names in ``NEURON_TYPES``."""
-    if isinstance(value, NeuronType):
-        return value
-    if isinstance(value, str) and value in NEURON_TYPES:
-        return NEURON_TYPES[value]()
-    names = ", ".join(repr(name) for name in NEURON_TYPES)
-    raise ValueError(
-        f"`neuron_type` must be a NeuronType instance or one of {names}. "
-        f"Received: neuron_type={value!r}"
-    )

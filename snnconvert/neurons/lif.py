@@ -1,0 +1,93 @@
+"""Leaky integrate-and-fire neurons, with NengoDL's (and Nengo's) conventions.
+
+* ``LIFRate``: for ``J > 1`` the rate is ``1 / (tau_ref + tau_rc * log(1 + 1 / (J - 1)))``
+  (zero otherwise); the output is ``amplitude * rate``.
+* ``LIF``: the voltage relaxes towards ``J`` with time constant ``tau_rc``, solved
+  exactly over each step for a current held over the step; crossing 1 emits a spike
+  (at most one per step), the voltage resets to 0 and the neuron stays silent for
+  ``tau_ref``, counted from the interpolated moment of the spike inside the step.
+  Voltages below 0 are clipped to 0. The output is ``n_spikes * amplitude / dt``.
+
+``scale_firing_rates = s`` cannot multiply the input of a LIF neuron, whose rate is
+not proportional to it. Dividing both time constants by ``s`` instead multiplies the
+rate curve by exactly ``s`` (``rate(J; tau/s) = s * rate(J; tau)``), so with the
+amplitude divided by ``s`` the time-averaged output is unchanged, as for ReLU. The
+one limit is the spiking neuron's one spike per step: when ``tau_ref / s < dt``,
+strongly driven neurons would fire faster than ``1 / dt`` and saturate there, and the
+simulator warns.
+"""
+
+from typing import NamedTuple
+
+import tensorflow as tf
+
+from snnconvert._validation import check_positive_number
+from snnconvert.neurons.base import NeuronType
+
+
+class LIFState(NamedTuple):
+    """``voltage`` and the ``refractory`` time left (seconds), both ``[batch, ...]``."""
+
+    voltage: tf.Tensor
+    refractory: tf.Tensor
+
+
+class LIFRate(NeuronType):
+    """Rate LIF: the rate curve of :class:`LIF`, for checking a conversion against an ANN
+    trained with it (or a smoothed version of it)."""
+
+    rectified = False
+
+    def __init__(self, tau_rc=0.02, tau_ref=0.002, amplitude=1.0):
+        super().__init__(amplitude)
+        self.tau_rc = check_positive_number("tau_rc", tau_rc)
+        if tau_ref is None or not tau_ref >= 0:
+            raise ValueError(f"`tau_ref` must be >= 0. Received: tau_ref={tau_ref!r}")
+        self.tau_ref = float(tau_ref)
+
+    def _parameters(self):
+        return {"tau_rc": self.tau_rc, "tau_ref": self.tau_ref, "amplitude": self.amplitude}
+
+    def rates(self, current, gain=1.0):
+        """Firing rate (Hz, before amplitude) for an input current; ``gain`` divides
+        the time constants, multiplying the rates by exactly ``gain``."""
+        tau_rc, tau_ref = self.tau_rc / gain, self.tau_ref / gain
+        above = current > 1
+        excess = tf.where(above, current - 1, tf.ones_like(current))
+        return tf.where(above, 1 / (tau_ref + tau_rc * tf.math.log1p(1 / excess)), tf.zeros_like(current))
+
+
+class LIF(LIFRate):
+    """Spiking leaky integrate-and-fire neuron (at most one spike per step)."""
+
+    spiking = True
+
+    def start(self, voltage):
+        voltage = tf.convert_to_tensor(voltage, tf.float32)
+        return LIFState(voltage, tf.zeros_like(voltage))
+
+    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, gain=1.0):
+        """Spikes emitted up to each step ``[batch, steps, ...]`` and the new state, for
+        a current ``[batch, steps, ...]`` (its running sum if ``current_is_cumulative``)."""
+        tau_rc, tau_ref = self.tau_rc / gain, self.tau_ref / gain
+        voltage, refractory = state
+        emitted = tf.zeros_like(voltage)
+        running, previous = [], None
+        for step in range(current.shape[1]):
+            value = current[:, step]
+            if current_is_cumulative:
+                value, previous = (value if previous is None else value - previous), value
+            refractory = refractory - dt
+            # Time of this step spent outside the refractory period.
+            active = tf.clip_by_value(dt - refractory, 0.0, dt)
+            voltage = voltage - (value - voltage) * tf.math.expm1(-active / tau_rc)
+            spiked = voltage > 1
+            excess = tf.where(spiked, value - 1, tf.ones_like(value))
+            overshoot = tf.where(spiked, (voltage - 1) / excess, tf.zeros_like(value))
+            # The spike happened when the voltage crossed 1; the refractory period starts then.
+            after_spike = dt + tau_rc * tf.math.log1p(-overshoot)
+            voltage = tf.where(spiked, tf.zeros_like(voltage), tf.maximum(voltage, 0.0))
+            refractory = tf.where(spiked, tau_ref + after_spike, refractory)
+            emitted = emitted + tf.cast(spiked, tf.float32)
+            running.append(emitted)
+        return tf.stack(running, axis=1), LIFState(voltage, refractory)
