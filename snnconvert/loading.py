@@ -4,6 +4,7 @@ import json
 import re
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import h5py
@@ -16,6 +17,10 @@ _SUFFIXES = (".h5", ".hdf5", ".keras")
 _UNKNOWN_OBJECT = re.compile(
     r"(Could not locate (?:class|function) '[^']+'|Unknown (?:layer|object)[^.:\n]*: '?[^'\n.]+'?)"
 )
+# What h5py and zipfile raise on damaged bytes; h5py uses several types, all worded "Unable to ...".
+_DAMAGED_HDF5 = (OSError, RuntimeError, KeyError, ValueError)
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+_DAMAGED_HDF5_TEXT = re.compile(r"Unable to (?:synchronously )?\w+")
 
 
 def load_keras_model(source, custom_objects=None):
@@ -87,7 +92,7 @@ def _check_hdf5_model(path):
         with h5py.File(path, "r") as file:
             config = file.attrs.get("model_config")
             attributes, entries = set(file.attrs), sorted(file.keys())
-    except OSError as error:
+    except _DAMAGED_HDF5 as error:
         raise ModelLoadError(
             f"{str(path)!r} is not a readable HDF5 file (it may be truncated or corrupt): {error}"
         ) from None
@@ -117,10 +122,23 @@ def _explain_missing_architecture(path, attributes, entries):
 def _check_keras_archive(path):
     if not zipfile.is_zipfile(path):
         raise ModelLoadError(f"{str(path)!r} is not a valid .keras archive (it may be truncated or corrupt).")
-    with zipfile.ZipFile(path) as archive:
-        if "config.json" not in archive.namelist():
-            raise ModelLoadError(f"{str(path)!r} has no config.json; it is not a saved Keras model.")
-        _refuse_stored_code(path, _parse_config(path, archive.read("config.json"), "config.json"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()  # reads every member and checks its CRC
+            names = archive.namelist()
+            config = archive.read("config.json") if "config.json" in names else None
+    except _DAMAGED_ZIP as error:
+        raise ModelLoadError(
+            f"{str(path)!r} is not a valid .keras archive (it may be truncated or corrupt): {error}"
+        ) from None
+    if damaged is not None:
+        raise ModelLoadError(
+            f"{str(path)!r} is corrupt: its member {damaged!r} fails its checksum (the file was "
+            "damaged or truncated after saving). Re-save or re-download the model."
+        )
+    if config is None:
+        raise ModelLoadError(f"{str(path)!r} has no config.json; it is not a saved Keras model.")
+    _refuse_stored_code(path, _parse_config(path, config, "config.json"))
 
 
 def _parse_config(path, text, where):
@@ -168,7 +186,18 @@ def _explain_load_failure(path, error):
             "convert(..., custom_objects={'Name': Class}), using the name they were registered under."
         )
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if _is_damage(error):
+        return f"{str(path)!r} is corrupt (damaged or truncated after saving): {first_line}"
     return f"Keras could not load {str(path)!r}: {type(error).__name__}: {first_line}"
+
+
+def _is_damage(error):
+    """Whether ``error`` comes from unreadable bytes rather than from the model itself."""
+    while error is not None:
+        if isinstance(error, (zipfile.BadZipFile, zlib.error)) or _DAMAGED_HDF5_TEXT.search(str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _error_chain_text(error):
