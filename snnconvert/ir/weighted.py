@@ -97,6 +97,11 @@ class ConvolutionNode(WeightedNode):
     def __post_init__(self):
         self.strides = _as_tuple(self.strides, self.rank)
         self.dilation_rate = _as_tuple(self.dilation_rate, self.rank)
+        if self.groups < 1 or self.kernel.shape[-1] % self.groups:
+            raise ValueError(
+                f"`groups` must divide the kernel's {self.kernel.shape[-1]} output channels. "
+                f"Received: groups={self.groups}."
+            )
 
     @property
     def rank(self):
@@ -140,6 +145,16 @@ class _DepthwiseConvolution(ConvolutionNode):
     ``c * multiplier + m`` is input channel ``c`` convolved with filter ``m``, as in
     Keras (whose ``[*window, channels, multiplier]`` kernel is the same array reshaped).
     """
+
+    groups: int = dataclasses.field()  # the number of input channels: required, the kernel does not say it
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.kernel.shape[-2] != 1 or self.kernel.shape[-1] % self.groups:
+            raise ValueError(
+                f"A depthwise kernel must be [*window, 1, channels * multiplier] with groups = channels; "
+                f"received kernel shape {self.kernel.shape} and groups={self.groups}."
+            )
 
     @property
     def depth_multiplier(self):

@@ -363,6 +363,18 @@ def test_fan_out_into_dense_on_rank_3_inputs():
 
 
 # ---------------------------------------------------------------- refusals and notes
+def test_convolution_nodes_normalise_and_check_their_options():
+    conv = Conv3DNode(name="c", kernel=np.ones((2, 2, 2, 3, 4), np.float32), strides=2)
+    assert conv.strides == (2, 2, 2) and conv.dilation_rate == (1, 1, 1) and conv.fan_in == 24
+    with pytest.raises(ValueError, match="groups=3"):
+        Conv2DNode(name="c", kernel=np.ones((3, 3, 2, 4), np.float32), groups=3)
+    with pytest.raises(TypeError, match="groups"):  # a depthwise node must say how many channels it has
+        DepthwiseConv2DNode(name="d", kernel=np.ones((3, 3, 1, 6), np.float32))
+    with pytest.raises(ValueError, match="depthwise kernel"):
+        DepthwiseConv1DNode(name="d", kernel=np.ones((3, 2, 6), np.float32), groups=2)
+
+
+
 def test_unknown_padding_is_refused_with_the_supported_values():
     model = _single_layer("conv2d same stride 2 odd")
     layer = model.layers[-1]
