@@ -6,16 +6,20 @@
     >>> result.accuracy, result.spikes_per_layer
 """
 
+from snnconvert.calibration import Calibration, calibrate
 from snnconvert.conversion import convert
 from snnconvert.errors import ConversionError, ModelLoadError
 from snnconvert.loading import load_keras_model
 from snnconvert.network import SpikingNetwork
-from snnconvert.neurons import NeuronType, RectifiedLinear, SpikingRectifiedLinear
+from snnconvert.neurons import LIF, LIFRate, NeuronType, RectifiedLinear, SpikingRectifiedLinear
 from snnconvert.synapses import Lowpass
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "LIF",
+    "LIFRate",
+    "Calibration",
     "ConversionError",
     "Lowpass",
     "ModelLoadError",
@@ -23,6 +27,7 @@ __all__ = [
     "RectifiedLinear",
     "SpikingNetwork",
     "SpikingRectifiedLinear",
+    "calibrate",
     "convert",
     "load_keras_model",
 ]

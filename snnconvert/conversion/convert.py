@@ -1,5 +1,6 @@
 """The ``convert`` entry point."""
 
+from snnconvert.calibration import DEFAULT_PERCENTILE, DEFAULT_TARGET_RATE, Calibration, calibrate
 from snnconvert.conversion.context import ConversionContext
 from snnconvert.conversion.walker import build_graph
 from snnconvert.ir import fold_affine_into_linear
@@ -17,6 +18,10 @@ def convert(
     max_pooling="spiking",
     non_spiking="error",
     custom_objects=None,
+    calibration_data=None,
+    calibration_percentile=None,
+    target_rate=None,
+    calibration_dt=0.001,
 ):
     """Convert a Keras model into a :class:`~snnconvert.SpikingNetwork`.
 
@@ -25,7 +30,9 @@ def convert(
             saved as ``.h5`` (Keras 2 or 3) or ``.keras``.
         scale_firing_rates: multiplies each population's input (gain) and divides its
             amplitude, so firing rates rise while the time-averaged output is unchanged.
-            A number for every layer, or ``{layer name: factor}`` (unnamed layers: 1).
+            A number for every layer, or ``{layer name: factor}`` (unnamed layers: 1),
+            or ``"auto"``: one scale per layer chosen by :func:`~snnconvert.calibrate`
+            from ``calibration_data``.
         synapse: time constant (seconds) of a low-pass filter on the output of each
             neuron population; ``None`` or 0 for none; or ``{layer name: value}``.
         neuron_type: ``"spiking"`` (default), ``"rate"`` (to check the conversion
@@ -40,6 +47,14 @@ def convert(
             values that reach them at each step; or a list of the layer names allowed
             to run that way. They are marked as such by ``inspect`` and in results.
         custom_objects: passed to Keras when loading a file.
+        calibration_data: sample inputs for ``scale_firing_rates="auto"`` (required
+            then), e.g. a few hundred training images.
+        calibration_percentile: percentile of each layer's positive activations that
+            fires at ``target_rate`` (default 99.9).
+        target_rate: spikes per step of a unit at that percentile (default 1), a
+            string in Hz (``"500 Hz"``), or ``{layer name: rate}``.
+        calibration_dt: the step length the network will run with (default 0.001 s);
+            rates per step become scales through it.
 
     Raises:
         ConversionError: a layer, activation or layer option has no spiking
@@ -47,9 +62,50 @@ def convert(
         ModelLoadError: the file cannot be loaded safely.
         ValueError: an option has a nonsensical value.
     """
+    neuron_type = as_neuron_type(neuron_type)
+    keras_model = None
+    if _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate):
+        keras_model = load_keras_model(model, custom_objects=custom_objects)
+        scale_firing_rates = calibrate(
+            keras_model, calibration_data,
+            percentile=DEFAULT_PERCENTILE if calibration_percentile is None else calibration_percentile,
+            target_rate=DEFAULT_TARGET_RATE if target_rate is None else target_rate,
+            dt=calibration_dt, max_pooling=max_pooling, non_spiking=non_spiking,
+        )
+    # Options are checked before a file is loaded, so a bad value fails fast.
     context = ConversionContext(
-        as_neuron_type(neuron_type), scale_firing_rates, synapse, max_pooling=max_pooling, non_spiking=non_spiking
+        neuron_type, scale_firing_rates, synapse, max_pooling=max_pooling, non_spiking=non_spiking
     )
-    keras_model = load_keras_model(model, custom_objects=custom_objects)
+    if keras_model is None:
+        keras_model = load_keras_model(model, custom_objects=custom_objects)
     graph = fold_affine_into_linear(build_graph(keras_model, context))
-    return SpikingNetwork(graph, keras_model=keras_model, notes=context.notes)
+    notes = list(context.notes)
+    if isinstance(scale_firing_rates, Calibration):
+        notes.append(scale_firing_rates.describe())
+    return SpikingNetwork(graph, keras_model=keras_model, notes=notes)
+
+
+def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate):
+    """Whether the scales are to be calibrated; calibration options without it are an error."""
+    if isinstance(scale_firing_rates, str):
+        if scale_firing_rates != "auto":
+            raise ValueError(
+                "`scale_firing_rates` must be a positive number, a dict of them by layer name, or 'auto'. "
+                f"Received: scale_firing_rates={scale_firing_rates!r}"
+            )
+        if calibration_data is None:
+            raise ValueError(
+                "scale_firing_rates='auto' chooses each layer's scale from sample data: pass "
+                "calibration_data=x (e.g. a few hundred training images), or give the scales yourself."
+            )
+        return True
+    given = [name for name, value in (("calibration_data", calibration_data),
+                                      ("calibration_percentile", calibration_percentile),
+                                      ("target_rate", target_rate)) if value is not None]
+    if given:
+        raise ValueError(
+            f"{', '.join(f'`{name}`' for name in given)} only apply with scale_firing_rates='auto'. "
+            f"Received: scale_firing_rates={scale_firing_rates!r}. Pass scale_firing_rates='auto', "
+            "or drop them."
+        )
+    return False
