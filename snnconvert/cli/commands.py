@@ -2,8 +2,14 @@
 
 import json
 import time
+import zipfile
+from pathlib import Path
 
+import numpy as np
+
+from snnconvert.calibration import calibrate
 from snnconvert.conversion import convert
+from snnconvert.data.datasets import DATASETS
 from snnconvert.data.preprocess import fit_to_input
 from snnconvert.data.sources import load_labelled_data
 from snnconvert.loading import load_keras_model
@@ -11,12 +17,16 @@ from snnconvert.reports.evaluation import evaluation_report, format_evaluation_r
 from snnconvert.reports.layers import format_layer_rows, layer_rows
 from snnconvert.reports.sweep import plot_sweep, run_sweep
 
+# Samples drawn for --scale auto: on the MNIST CNN, 1,000 images give each layer's
+# 99.9th percentile within about 1 % of the value on all 60,000.
+CALIBRATION_SAMPLES = 1000
 
 def inspect(args):
     model = load_keras_model(args.model)
-    network = convert(model, scale_firing_rates=args.scale, synapse=args.synapse,
-                      neuron_type=args.neuron_type)
-    rows = layer_rows(model, network.graph)
+    calibration = _calibration(args, model) if args.scale == "auto" else None
+    network = convert(model, scale_firing_rates=calibration if calibration is not None else args.scale,
+                      synapse=args.synapse, neuron_type=args.neuron_type)
+    rows = layer_rows(model, network.graph, calibration)
     print(f"model {args.model}: {len(rows)} layers -> {network.graph!r}")
     print(format_layer_rows(rows))
     for note in network.notes:
@@ -26,8 +36,9 @@ def inspect(args):
 def evaluate(args):
     model = load_keras_model(args.model)
     x, y = _load_data(args, model)
-    network = convert(model, scale_firing_rates=args.scale, synapse=args.synapse,
-                      neuron_type=args.neuron_type)
+    calibration = _calibration(args, model) if args.scale == "auto" else None
+    network = convert(model, scale_firing_rates=calibration if calibration is not None else args.scale,
+                      synapse=args.synapse, neuron_type=args.neuron_type)
     start = time.perf_counter()
     result = network.evaluate(
         x, y, args.n_steps, batch_size=args.batch_size, readout=args.readout,
@@ -38,6 +49,7 @@ def evaluate(args):
         network, result, model=str(args.model), dataset=args.dataset, scale=args.scale,
         synapse=args.synapse, neuron_type=args.neuron_type, initial_state=args.initial_state,
         wall_time_s=time.perf_counter() - start,
+        calibration=None if calibration is None else calibration.to_dict(),
     )
     print(format_evaluation_report(report))
     for note in network.notes:
@@ -51,19 +63,27 @@ def evaluate(args):
 def sweep(args):
     model = load_keras_model(args.model)
     x, y = _load_data(args, model)
+    settings = {"model": str(args.model), "dataset": args.dataset, "split": args.split,
+                "pixel_scale": args.pixel_scale}
+    calibration_options = {}
+    if "auto" in args.scale:
+        calibration = _calibration(args, model)
+        calibration_options = {"calibration": calibration}
+        # A resumed sweep must have been calibrated the same way.
+        settings["calibration"] = {"source": calibration.source, "percentile": calibration.percentile,
+                                   "target_rate": args.target_rate, "n_samples": calibration.n_samples}
     rows = run_sweep(
         model, x, y, scales=args.scale, synapses=args.synapse, n_steps=args.n_steps,
         output=args.output, batch_size=args.batch_size, progress=not args.quiet,
         readout=args.readout, readout_steps=args.readout_steps, dt=args.dt,
-        initial_state=args.initial_state,
-        settings={"model": str(args.model), "dataset": args.dataset, "split": args.split,
-                  "pixel_scale": args.pixel_scale},
+        initial_state=args.initial_state, settings=settings, **calibration_options,
     )
     header = (f"{'scale':>8} {'synapse':>8} {'steps':>6} {'accuracy':>9} {'spikes/img':>11} "
               f"{'synops/img':>12} {'time s':>7}")
     print(header)
     for row in rows:
-        print(f"{row['scale']:>8g} {row['synapse']:>8g} {row['n_steps']:>6d} {row['accuracy']:>9.2%} "
+        scale = row["scale"] if isinstance(row["scale"], str) else f"{row['scale']:g}"
+        print(f"{scale:>8} {row['synapse']:>8g} {row['n_steps']:>6d} {row['accuracy']:>9.2%} "
               f"{row['spikes_per_image']:>11,.0f} {row['synaptic_ops_per_image']:>12,.0f} {row['wall_time_s']:>7.1f}")
     print(f"keras accuracy {rows[0]['keras_accuracy']:.2%}; rows in {args.output}")
     if args.plot:
@@ -83,3 +103,43 @@ def _load_data(args, model):
         raise ValueError("The command line evaluates single-input models; use the Python API.")
     scale = args.pixel_scale if args.pixel_scale is not None else pixel_scale
     return fit_to_input(images, tuple(model.inputs[0].shape[1:]), scale), labels
+
+
+def _calibration(args, model):
+    """Scales for --scale auto, from samples of the training split (or the evaluation data)."""
+    if args.dataset is None:
+        raise ValueError(
+            "--scale auto chooses each layer's scale from sample data: give --dataset (its training "
+            "split is used, or the data of a .npz file), or give --scale a number."
+        )
+    if args.calibration_samples < 1:
+        raise ValueError(f"`--calibration-samples` must be >= 1. Received: {args.calibration_samples}")
+    images, pixel_scale, source = _calibration_images(args.dataset, args.data_dir)
+    if len(model.inputs) != 1:
+        raise ValueError("The command line calibrates single-input models; use snnconvert.calibrate.")
+    count = min(args.calibration_samples, len(images))
+    chosen = np.sort(np.random.default_rng(0).choice(len(images), count, replace=False))
+    scale = args.pixel_scale if args.pixel_scale is not None else pixel_scale
+    x = fit_to_input(images[chosen], tuple(model.inputs[0].shape[1:]), scale)
+    calibration = calibrate(model, x, percentile=args.percentile, target_rate=args.target_rate, dt=args.dt,
+                            batch_size=getattr(args, "batch_size", 100), progress=not getattr(args, "quiet", True))
+    calibration.source = source
+    print(f"calibration: {count} samples drawn at random from {source}")
+    return calibration
+
+
+def _calibration_images(dataset, data_dir):
+    """``(images, pixel_scale, description)``: the training split when there is one."""
+    if dataset in DATASETS:
+        images, _, pixel_scale = load_labelled_data(dataset, "train", data_dir=data_dir)
+        return images, pixel_scale, f"the {dataset} training split"
+    path = Path(dataset)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            train = archive["x_train"] if "x_train" in archive.files else None
+    except (FileNotFoundError, zipfile.BadZipFile, EOFError, OSError, ValueError):
+        train = None  # load_labelled_data below gives the precise error
+    if train is not None and len(train):
+        return train, 255.0 if np.issubdtype(train.dtype, np.integer) else 1.0, f"x_train of {path.name}"
+    images, _, pixel_scale = load_labelled_data(dataset, data_dir=data_dir)
+    return images, pixel_scale, f"the evaluation data of {path.name} (it has no x_train)"

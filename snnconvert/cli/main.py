@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from snnconvert.calibration import DEFAULT_PERCENTILE, DEFAULT_TARGET_RATE
 from snnconvert.cli import commands
 from snnconvert.errors import ConversionError, ModelLoadError
 from snnconvert.simulation.state import INITIAL_STATES
@@ -21,6 +22,9 @@ def build_parser():
     inspect = subcommands.add_parser("inspect", help="show what each Keras layer becomes")
     inspect.add_argument("model", help="a .h5 or .keras model file")
     _add_conversion_options(inspect, multiple=False)
+    _add_data_source_options(inspect, required=False, purpose=" (needed only to calibrate: --scale auto)")
+    inspect.add_argument("--dt", type=float, default=0.001,
+                         help="step length in seconds that --target-rate per step refers to (default 0.001)")
     inspect.set_defaults(run=commands.inspect)
 
     evaluate = subcommands.add_parser("evaluate", help="spiking accuracy and per-layer spikes")
@@ -44,23 +48,38 @@ def build_parser():
 
 
 def _add_data_options(parser):
-    parser.add_argument("--dataset", required=True,
-                        help="mnist, fashion_mnist, digits (offline), or a .npz file with x and y")
-    parser.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ IDX files "
-                        "(default: $SNNCONVERT_DATA, else download)")
+    _add_data_source_options(parser, required=True)
     parser.add_argument("--split", default="test", choices=("train", "test"))
     parser.add_argument("--n-test", type=int, help="use only the first N samples")
-    parser.add_argument("--pixel-scale", type=float,
-                        help="divide pixel values by this (default: the dataset's maximum, "
-                        "255 for integer .npz data, 1 for float data)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_data_source_options(parser, required, purpose=""):
+    parser.add_argument("--dataset", required=required,
+                        help="mnist, fashion_mnist, digits (offline), or a .npz file with x and y" + purpose)
+    parser.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ IDX files "
+                        "(default: $SNNCONVERT_DATA, else download)")
+    parser.add_argument("--pixel-scale", type=float,
+                        help="divide pixel values by this (default: the dataset's maximum, "
+                        "255 for integer .npz data, 1 for float data)")
+
+
 def _add_conversion_options(parser, multiple):
     nargs = "+" if multiple else None
-    parser.add_argument("--scale", type=float, nargs=nargs, default=[10.0] if multiple else 10.0,
-                        help="scale_firing_rates (default 10)")
+    parser.add_argument("--scale", type=_scale, nargs=nargs, default=[10.0] if multiple else 10.0,
+                        help="scale_firing_rates (default 10), or 'auto': one scale per layer, calibrated "
+                        "on sample data (see --calibration-samples)")
+    parser.add_argument("--calibration-samples", type=int, default=commands.CALIBRATION_SAMPLES,
+                        help="with --scale auto: how many samples to calibrate on, drawn at random (seed 0) "
+                        "from the dataset's training split, or from the evaluation data for a .npz file "
+                        f"without x_train (default {commands.CALIBRATION_SAMPLES})")
+    parser.add_argument("--percentile", type=float, default=DEFAULT_PERCENTILE,
+                        help="with --scale auto: percentile of each layer's positive activations that fires "
+                        f"at the target rate (default {DEFAULT_PERCENTILE:g})")
+    parser.add_argument("--target-rate", type=_target_rate, default=DEFAULT_TARGET_RATE,
+                        help="with --scale auto: spikes per step at that percentile, or a rate in Hz such as "
+                        f"500Hz (default {DEFAULT_TARGET_RATE:g} per step)")
     parser.add_argument("--synapse", type=float, nargs=nargs, default=[0.005] if multiple else 0.005,
                         help="low-pass synapse time constant in seconds, 0 for none (default 0.005)")
     if not multiple:
@@ -75,6 +94,23 @@ def _add_simulation_options(parser, multiple):
     parser.add_argument("--readout", default="last", choices=("last", "mean"),
                         help="argmax of the last step, or of the mean of the last --readout-steps")
     parser.add_argument("--readout-steps", type=int, default=10)
+
+
+def _scale(text):
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', received {text!r}") from None
+
+
+def _target_rate(text):
+    """A number of spikes per step, or a string in Hz left for ``calibrate`` to check."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def main(argv=None):

@@ -7,14 +7,17 @@ from snnconvert.reports.operations import ann_macs, synaptic_operations
 def evaluation_report(network, result, **context):
     """A JSON-ready dict describing ``result`` (an ``EvaluationResult`` of ``network``).
 
-    ``context`` (model path, dataset, options...) is stored as given.
+    ``context`` (model path, dataset, options, the calibration record...) is stored as
+    given. Each layer's entry holds the ``scale`` (gain) its population ran with, so a
+    calibrated network's per-layer scales are in the report.
     """
     simulation = result.simulation
     n_images = simulation.n_images
     synops = synaptic_operations(network.graph, simulation.activity)
     layers = []
     for name, activity in simulation.activity.items():
-        layers.append({**activity.to_dict(), "synaptic_ops_per_image": synops[name] / n_images})
+        layers.append({**activity.to_dict(), "scale": float(network.graph[activity.node].gain),
+                       "synaptic_ops_per_image": synops[name] / n_images})
     return {
         **context,
         "n_images": n_images,
@@ -41,9 +44,11 @@ def format_evaluation_report(report):
         f"spiking accuracy {report['snn_accuracy']:.2%}",
         f"spikes per image {report['spikes_per_image']:,.0f}   synaptic ops per image "
         f"{report['synaptic_ops_per_image']:,.0f}   ANN MACs per image {report['ann_macs_per_image']:,}",
+        *_calibration_lines(report.get("calibration")),
         "",
     ]
-    header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent", "synops/image")
+    header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent", "scale",
+              "synops/image")
     rows = [
         (
             layer["layer"],
@@ -53,9 +58,22 @@ def format_evaluation_report(report):
             f"{layer['mean_rate_hz']:.1f}",
             f"{layer['max_rate_hz']:.1f}",
             f"{layer['silent_fraction']:.1%}",
+            f"{layer['scale']:.4g}",
             f"{layer['synaptic_ops_per_image']:,.0f}",
         )
         for layer in report["layers"]
     ]
     lines.extend(format_table(header, rows))
     return "\n".join(lines)
+
+
+def _calibration_lines(calibration):
+    if not calibration:
+        return []
+    rates = sorted({layer["target_rate"] for layer in calibration["layers"].values()})
+    source = f" from {calibration['source']}" if calibration.get("source") else ""
+    return [
+        f"scales calibrated on {calibration['n_samples']:,} samples{source}: each layer's "
+        f"{calibration['percentile']:g}th percentile activation fires "
+        f"{' / '.join(f'{rate:g}' for rate in rates)} spike(s) per step"
+    ]

@@ -4,8 +4,12 @@ from snnconvert._tables import format_table
 from snnconvert.ir import NeuronNode, SynapseNode
 
 
-def layer_rows(keras_model, graph):
-    """One dict per Keras layer, in model order, describing its spiking counterpart."""
+def layer_rows(keras_model, graph, calibration=None):
+    """One dict per Keras layer, in model order, describing its spiking counterpart.
+
+    With a :class:`~snnconvert.calibration.Calibration`, the rows of calibrated layers
+    also hold ``calibrated_activation``: the activation percentile their scale came from.
+    """
     by_layer = {}
     for node in graph:
         for layer_name in node.source.split("+"):
@@ -27,8 +31,16 @@ def layer_rows(keras_model, graph):
             "synapse": synapses[0].synapse.tau if synapses else None,
             "parameters": int(layer.count_params()) if layer.built else 0,
             "fan_in": weighted[0].fan_in if weighted else None,
+            **_calibration_columns(calibration, layer.name),
         })
     return rows
+
+
+def _calibration_columns(calibration, layer_name):
+    if calibration is None or layer_name not in calibration.layers:
+        return {}
+    return {"calibrated_activation": calibration.layers[layer_name]["activation"],
+            "calibration_percentile": calibration.percentile}
 
 
 def _becomes(nodes, folded):
@@ -61,4 +73,16 @@ def format_layer_rows(rows):
         )
         for row in rows
     ]
+    percentiles = [row["calibration_percentile"] for row in rows if "calibration_percentile" in row]
+    if percentiles:
+        # The activation each calibrated scale was derived from; "never" for a silent layer.
+        header += (f"p{percentiles[0]:g} activation",)
+        lines = [line + (_activation_cell(row),) for line, row in zip(lines, rows)]
     return "\n".join(format_table(header, lines))
+
+
+def _activation_cell(row):
+    if "calibrated_activation" not in row:
+        return ""
+    activation = row["calibrated_activation"]
+    return "never active" if activation is None else f"{activation:.4g}"
