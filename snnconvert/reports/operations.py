@@ -6,6 +6,14 @@ synapse nodes in between; its *fan-out* is that number of connections (or 1 wher
 it feeds another population or a graph output directly). Synaptic operations are
 ``sum(spikes x fan-out)``, the event-driven counterpart of the ANN's
 multiply-accumulates (MACs), which are counted for every Dense and Conv output.
+
+A spiking max-pool gates spikes: a spike passes on into each window whose selected
+unit (the one with the largest accumulated input) is its neuron, and drives that
+window's connections; spikes of the other units are dropped and drive nothing. Which
+windows select a neuron changes during a run, so the fan-out counted here is what a
+spike drives when every window containing its neuron selects it: for populations
+feeding a max-pool, synaptic operations are an upper bound (exact for units that win
+all their windows, e.g. the only active unit of each window).
 """
 
 import dataclasses
@@ -15,12 +23,15 @@ import tensorflow as tf
 
 from snnconvert.ir import (
     AddNode,
-    AveragePool2DNode,
-    GlobalAveragePool2DNode,
+    AveragePoolNode,
+    GlobalAveragePoolNode,
+    GlobalMaxPoolNode,
+    MaxPoolNode,
     NeuronNode,
     WeightedNode,
 )
 from snnconvert.simulation.ops import OPS
+from snnconvert.simulation.ops import pooling as pooling_ops
 from snnconvert.simulation.signals import Signal
 
 _WEIGHTED = WeightedNode
@@ -35,8 +46,9 @@ def fan_out(graph, population):
     """Connections driven by one spike of each neuron of ``population``: ``[n_neurons]``.
 
     Computed exactly as the gradient of the summed connection counts downstream: each
-    weighted layer is replaced by its mask of non-zero weights and average pooling by
-    sum pooling, so the derivative with respect to a neuron counts its connections.
+    weighted layer is replaced by its mask of non-zero weights and average or max
+    pooling by sum pooling, so the derivative with respect to a neuron counts its
+    connections (through a max-pool: an upper bound, see the module docstring).
     """
     start = graph[population]
     x = tf.ones((1, *start.shape), tf.float32)
@@ -85,16 +97,16 @@ def _mask_op(node):
 
 
 def _pass_through(node, inputs):
-    if isinstance(node, AveragePool2DNode):
-        # Sum pooling: each input cell feeds every window that covers it once, also
-        # at borders with "same" padding, where average pooling divides by fewer cells.
-        channels = inputs[0].tensor.shape[-1]
-        ones = tf.ones((*node.pool_size, channels, 1))
-        summed = tf.nn.depthwise_conv2d(inputs[0].tensor, ones, (1, *node.strides, 1), node.padding.upper())
-        return Signal(summed, False)
-    if isinstance(node, GlobalAveragePool2DNode):
-        rows, cols = inputs[0].tensor.shape[1:3]
-        return Signal(OPS[type(node)](node, inputs).tensor * (rows * cols), False)
+    if isinstance(node, (AveragePoolNode, MaxPoolNode)):
+        # Sum pooling: a cell feeds every window that covers it once, also at borders
+        # with "same" padding, where average pooling divides by fewer cells. For a
+        # max-pool this is every window the neuron could win (the upper bound).
+        return Signal(_sum_pool(node, inputs[0].tensor), False)
+    if isinstance(node, (GlobalAveragePoolNode, GlobalMaxPoolNode)):
+        tensor = inputs[0].tensor
+        spatial = list(range(2, len(tensor.shape)) if node.data_format == "channels_first"
+                       else range(1, len(tensor.shape) - 1))
+        return Signal(tf.reduce_sum(tensor, axis=spatial, keepdims=node.keepdims), False)
     if isinstance(node, AddNode):
         # A spike into a Subtract or Average still drives one connection.
         return OPS[AddNode](dataclasses.replace(node, coefficients=()), inputs)
@@ -105,3 +117,19 @@ def _pass_through(node, inputs):
                                               scale=np.ones_like(node.scale))
         return OPS[type(node)](offset_free, inputs)
     return inputs[0]  # a synapse: it filters in time and adds no connections
+
+
+def _sum_pool(node, tensor):
+    """Window sums of ``[batch, *shape]``: each cell inside the input is added once
+    into every window that covers it."""
+    input_shape = tuple(tensor.shape[1:])
+    flat = pooling_ops.spatial_flat(node, tensor, input_shape)
+    axis = pooling_ops.positions_axis(node)
+    positions, inside = pooling_ops.window_cells(node, input_shape)
+    shape = [1] * len(flat.shape)
+    shape[axis] = positions.shape[1]
+    summed = sum(
+        tf.gather(flat, cells, axis=axis) * tf.reshape(tf.constant(real, tf.float32), shape)
+        for cells, real in zip(positions, inside)
+    )
+    return tf.reshape(summed, [-1, *node.shape])

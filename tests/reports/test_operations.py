@@ -6,6 +6,7 @@ another population or leaves the graph. Graphs here are built from IR nodes dire
 so each count can be checked against a hand table or an independent numpy loop.
 """
 
+import itertools
 import math
 
 import keras
@@ -17,12 +18,20 @@ import snnconvert
 from snnconvert.ir import (
     AddNode,
     AffineNode,
+    AveragePool1DNode,
     AveragePool2DNode,
+    AveragePool3DNode,
     ConcatenateNode,
     Conv2DNode,
     DenseNode,
     GlobalAveragePool2DNode,
+    GlobalAveragePool3DNode,
+    GlobalMaxPool1DNode,
+    GlobalMaxPool3DNode,
     InputNode,
+    MaxPool1DNode,
+    MaxPool2DNode,
+    MaxPool3DNode,
     ReshapeNode,
 )
 from snnconvert.metrics import PopulationActivity
@@ -231,6 +240,166 @@ def test_affine_between_population_and_dense_keeps_the_connection_count():
         outputs=["d"],
     )
     np.testing.assert_array_equal(fan_out(g, "p.neurons"), [1, 2, 0])
+
+
+# ---------------------------------------------------------------- max pooling and other ranks
+# A spike into a max-pool passes on only into the windows that currently select its
+# neuron; the fan-out counts every window containing it (what the spike drives when
+# it wins them all), the same connections as sum pooling: an upper bound.
+
+
+def _pool_into_dense(in_shape, pool, kernel):
+    """``p.neurons`` -> ``pool`` -> Flatten -> Dense(kernel)."""
+    return _population_into(
+        in_shape,
+        pool,
+        ReshapeNode(name="flat", inputs=("pool",), shape=(kernel.shape[0],)),
+        DenseNode(name="d", inputs=("flat",), shape=(kernel.shape[1],), kernel=_f32(kernel)),
+        outputs=["d"],
+    )
+
+
+def test_max_pooling_counts_the_dense_row_of_the_window_of_each_neuron():
+    # The 2x2 max-pool of 4x4 -> 2x2; a spike that passes drives its window's Dense row
+    # (3, 1, 0 and 2 non-zeros), as for average pooling.
+    kernel = np.array([[1, 2, 3], [0, 0, 1], [0, 0, 0], [4, 0, 5]])
+    pool = MaxPool2DNode(name="pool", inputs=("p.neurons",), shape=(2, 2, 1), input_shape=(4, 4, 1))
+    g = _pool_into_dense((4, 4, 1), pool, kernel)
+    expected = [[3, 3, 1, 1], [3, 3, 1, 1], [0, 0, 2, 2], [0, 0, 2, 2]]
+    np.testing.assert_array_equal(fan_out(g, "p.neurons").reshape(4, 4), expected)
+
+
+def test_overlapping_max_pool_windows_each_may_pass_the_spike_on():
+    # Pool 3, stride 1 on 5 cells: windows [0-2], [1-3], [2-4] with Dense rows of 1, 2
+    # and 4 non-zeros. Cell 2 lies in all three windows: if it has the most input in
+    # each, its spike passes into all three, 1 + 2 + 4 = 7 connections.
+    kernel = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1]])
+    pool = MaxPool1DNode(name="pool", inputs=("p.neurons",), shape=(3, 1), input_shape=(5, 1),
+                         pool_size=(3,), strides=(1,))
+    g = _pool_into_dense((5, 1), pool, kernel)
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [1, 3, 7, 6, 4])
+
+
+@pytest.mark.parametrize("pool_type", [AveragePool1DNode, MaxPool1DNode])
+def test_same_padding_1d_pooling_counts_the_cut_window_once(pool_type):
+    # Pool 2, stride 2, same on 5 cells: windows [0, 1], [2, 3], [4]; Dense rows 2, 1, 3.
+    extra = {"input_shape": (5, 1)} if pool_type is MaxPool1DNode else {}
+    pool = pool_type(name="pool", inputs=("p.neurons",), shape=(3, 1), padding="same", **extra)
+    g = _pool_into_dense((5, 1), pool, np.array([[1, 1, 0], [0, 1, 0], [1, 1, 1]]))
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), [2, 2, 1, 1, 3])
+
+
+def pool_windows_reference(spatial, pool, strides, padding):
+    """For each window (row-major), the input cells it covers, by enumerating windows."""
+    axes = []
+    for size, k, s in zip(spatial, pool, strides):
+        if padding == "valid":
+            count, before = (size - k) // s + 1, 0
+        else:
+            count = math.ceil(size / s)
+            before = max((count - 1) * s + k - size, 0) // 2
+        axes.append([[c for c in range(o * s - before, o * s - before + k) if 0 <= c < size] for o in range(count)])
+    windows = []
+    for per_axis in itertools.product(*axes):
+        windows.append(list(itertools.product(*per_axis)))
+    return windows
+
+
+@pytest.mark.parametrize("pool_type", [AveragePool3DNode, MaxPool3DNode])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("padding, strides", [("valid", (2, 1, 2)), ("same", (2, 2, 2))])
+def test_3d_pooling_fan_out_matches_a_loop_over_windows(pool_type, data_format, padding, strides):
+    spatial, channels, pool = (4, 3, 5), 2, (2, 2, 3)
+    windows = pool_windows_reference(spatial, pool, strides, padding)
+    out_spatial = tuple(keras.layers.MaxPooling3D(pool, strides, padding).compute_output_shape((1, *spatial, 1))[1:4])
+    assert len(windows) == math.prod(out_spatial)
+    if data_format == "channels_last":
+        in_shape, out_shape = (*spatial, channels), (*out_spatial, channels)
+    else:
+        in_shape, out_shape = (channels, *spatial), (channels, *out_spatial)
+    extra = {"input_shape": in_shape} if pool_type is MaxPool3DNode else {}
+    rng = np.random.default_rng(1)
+    kernel = (rng.uniform(size=(math.prod(out_shape), 3)) < 0.5).astype(np.float32)
+    pool_node = pool_type(name="pool", inputs=("p.neurons",), shape=out_shape, pool_size=pool, strides=strides,
+                          padding=padding, data_format=data_format, **extra)
+    g = _pool_into_dense(in_shape, pool_node, kernel)
+    rows = kernel.sum(axis=1).reshape(out_shape)
+    expected = np.zeros(in_shape)
+    for window, cells in zip(itertools.product(*(range(n) for n in out_spatial)), windows):
+        for channel in range(channels):
+            for cell in cells:
+                if data_format == "channels_last":
+                    expected[(*cell, channel)] += rows[(*window, channel)]
+                else:
+                    expected[(channel, *cell)] += rows[(channel, *window)]
+    assert expected.min() < expected.max()
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), expected.reshape(-1))
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        GlobalMaxPool1DNode(name="gp", inputs=("p.neurons",), shape=(2,), input_shape=(3, 2)),
+        GlobalMaxPool3DNode(name="gp", inputs=("p.neurons",), shape=(2, 1, 1, 1), input_shape=(2, 1, 3, 1),
+                            keepdims=True, data_format="channels_first"),
+        GlobalAveragePool3DNode(name="gp", inputs=("p.neurons",), shape=(2,), data_format="channels_first"),
+    ],
+    ids=["max1d", "max3d_channels_first_keepdims", "average3d_channels_first"],
+)
+def test_global_pooling_counts_the_row_of_the_channel(pool):
+    kernel = _f32([[1, 2, 3], [0, 4, 0]])  # channel 0 drives 3 connections, channel 1 one
+    in_shape = pool.input_shape if hasattr(pool, "input_shape") else (2, 3, 1, 1)
+    g = _population_into(
+        in_shape,
+        pool,
+        ReshapeNode(name="flat", inputs=("gp",), shape=(2,)),
+        DenseNode(name="d", inputs=("flat",), shape=(3,), kernel=kernel),
+        outputs=["d"],
+    )
+    channel_last = pool.data_format == "channels_last"
+    expected = np.broadcast_to([3, 1], (3, 2)) if channel_last else np.repeat([3, 1], 3)
+    np.testing.assert_array_equal(fan_out(g, "p.neurons"), np.ravel(expected))
+
+
+def _gated_graph():
+    """Currents (4,) -> p.neurons -> max-pool of windows [0, 1], [2, 3] -> Dense with rows
+    of 3 and 1 non-zeros."""
+    return h.graph(
+        [
+            InputNode(name="x", shape=(4, 1)),
+            h.neurons("p.neurons", "x", (4, 1)),
+            MaxPool1DNode(name="pool", inputs=("p.neurons",), shape=(2, 1), input_shape=(4, 1)),
+            ReshapeNode(name="flat", inputs=("pool",), shape=(2,)),
+            DenseNode(name="d", inputs=("flat",), shape=(3,), kernel=_f32([[1, 1, 1], [0, 0, 2]])),
+        ],
+        ["d"],
+    )
+
+
+@pytest.mark.parametrize(
+    "currents, exact",
+    [([750.0, 0.0, 0.0, 500.0], True), ([750.0, 250.0, 250.0, 500.0], False)],
+    ids=["one_active_unit_per_window", "two_active_units_per_window"],
+)
+def test_max_pool_synaptic_operations_bound_the_spikes_that_pass(currents, exact):
+    # From v = 0, units fire 0.75, 0.25 and 0.5 spikes per step: 15, 5 and 10 in 20 steps.
+    # Units 0 and 3 lead their windows from their first spike on (no tie with a spike),
+    # so exactly their spikes pass: 15 into the 3-connection row, 10 into the other.
+    from snnconvert.simulation import Simulator
+
+    g = _gated_graph()
+    x = np.array([currents], np.float32)[..., None]
+    result = Simulator(g, initial_state="zeros").run(x, 20, probes=["pool"], progress=False)
+    counted = synaptic_operations(g, result.activity)["p"]
+    spikes = result.activity["p"].per_neuron
+    np.testing.assert_array_equal(spikes, np.array(currents) / 50)
+    assert counted == float(np.dot(spikes, [3, 3, 1, 1]))
+    passed = result.probes["pool"][0, :, :, 0].sum(axis=0) * 0.001  # a spike is worth 1 / dt
+    np.testing.assert_allclose(passed, [15, 10], rtol=1e-6)
+    if exact:
+        assert counted == 15 * 3 + 10 * 1
+    else:  # the trailing units' 5 + 5 spikes are counted but dropped by the gate
+        assert counted == 15 * 3 + 10 * 1 + 5 * 3 + 5 * 1
 
 
 # ---------------------------------------------------------------- merging
