@@ -148,7 +148,8 @@ def test_keras3_file_matches_the_saved_model(tmp_path, suffix):
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_keras3_sequential_file_matches(tmp_path, suffix):
     model = keras.Sequential(
-        [keras.Input((5, 5, 2)), L.Conv2D(3, 3, activation="relu"), L.GlobalAveragePooling2D(), L.Dense(2, activation="softmax")]
+        [keras.Input((5, 5, 2)), L.Conv2D(3, 3, activation="relu"), L.GlobalAveragePooling2D(),
+         L.Dense(2, activation="softmax")]
     )
     randomize_weights(model)
     path = tmp_path / f"seq{suffix}"
