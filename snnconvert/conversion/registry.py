@@ -47,7 +47,7 @@ def find_rule(layer):
     """The rule for ``layer``'s exact class (a subclass may change ``call``, so no MRO walk)."""
     rule = _RULES.get(type(layer))
     if rule is None:
-        supported = ", ".join(sorted(t.__name__ for t in _RULES))
+        supported = ", ".join(sorted({t.__name__ for t in _RULES}))
         raise ConversionError(
             f"Layer {layer.name!r} of type {type(layer).__name__} has no spiking "
             f"equivalent in snnconvert. Supported layer types: {supported}. Replace the "

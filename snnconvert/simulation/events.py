@@ -21,6 +21,15 @@ DENSE_ABOVE = 0.01
 PROJECTABLE = (DenseNode, Conv2DNode)
 
 
+def can_project_into(consumer, in_shape):
+    """Whether spikes of a population shaped ``in_shape`` scatter into ``consumer``: a
+    Dense reading a vector, or an ungrouped Conv2D (exact types: a subclass may apply
+    its kernel differently)."""
+    if type(consumer) is DenseNode:
+        return len(in_shape) == 1
+    return type(consumer) is Conv2DNode and consumer.groups == 1
+
+
 def emitted_before_and_after(increment, state, n_steps):
     """Spikes emitted since the start of the run, before and after this window.
 

@@ -19,7 +19,7 @@ from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
 from snnconvert.simulation.events import (
     DENSE_ABOVE,
-    PROJECTABLE,
+    can_project_into,
     constant_spike_events,
     emitted_before_and_after,
     project_events,
@@ -262,7 +262,7 @@ def _event_projections(graph, probes):
             isinstance(node.neuron_type, SpikingRectifiedLinear)  # the closed form is for ReLU
             and not node.rectifier.signed  # events carry positive spikes only
             and len(consumers) == 1
-            and isinstance(consumers[0], PROJECTABLE)
+            and can_project_into(consumers[0], node.shape)
             and node.name not in probes
             and node.name not in graph.outputs
         ):

@@ -255,11 +255,9 @@ EVENT_CASES = {
     "conv2d channels_first": ((2, 6, 7), lambda: L.Conv2D(3, 3, activation="relu", name="second", **CF)),
     "conv2d groups": pytest.param(
         (7, 6, 2), lambda: L.Conv2D(4, 3, groups=2, activation="relu", name="second"),
-        marks=pytest.mark.xfail(strict=True, reason="events.py projects into Conv2DNode ignoring groups"),
     ),
     "dense rank 3": pytest.param(
         (4, 6), lambda: L.Dense(3, activation="relu", name="second"),
-        marks=pytest.mark.xfail(strict=True, reason="events.py projects into Dense reading only rank-1 inputs"),
     ),
 }
 
@@ -275,7 +273,7 @@ def test_sparse_first_layer_spikes_drive_each_layer_as_the_dense_path_does(input
     for share in (0.0, 1.0):  # 0: everything dense; 1: every population fed a constant goes event by event
         monkeypatch.setattr(events, "DENSE_ABOVE", share)
         monkeypatch.setattr("snnconvert.simulation.simulator.DENSE_ABOVE", share)
-        net = snnconvert.convert(model, scale_firing_rates=2)
+        net = snnconvert.convert(model, scale_firing_rates=50)
         results.append(net.run(x, 10, dt=0.01, progress=False, jit_compile=False))
     dense, scattered = results
     assert dense.spikes_per_layer["first"] > 0
