@@ -19,8 +19,10 @@ from snnconvert.simulation.batching import count_samples
 
 SWEEP_FIELDS = (
     "scale", "synapse", "n_steps", "accuracy", "keras_accuracy",
-    "spikes_per_image", "synaptic_ops_per_image", "wall_time_s", "settings",
+    "spikes_per_image", "synaptic_ops_per_image", "time_to_accuracy_steps", "wall_time_s", "settings",
 )
+# A run has reached its accuracy from the step where it stays within this of the final one.
+TIME_TO_ACCURACY_TOLERANCE = 0.005
 
 
 def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=None,
@@ -74,6 +76,7 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
                 "keras_accuracy": keras_accuracy,
                 "spikes_per_image": result.spikes_per_image,
                 "synaptic_ops_per_image": sum(synops.values()) / result.simulation.n_images,
+                "time_to_accuracy_steps": result.time_to_accuracy(TIME_TO_ACCURACY_TOLERANCE),
                 "wall_time_s": elapsed,
                 "settings": settings,
             }
@@ -110,7 +113,7 @@ def _read_rows(path, settings):
 def _parse(field, value):
     if field == "settings":
         return value
-    return int(value) if field == "n_steps" else float(value)
+    return int(value) if field in ("n_steps", "time_to_accuracy_steps") else float(value)
 
 
 class _RowWriter:
@@ -132,32 +135,42 @@ class _RowWriter:
 
 
 def plot_sweep(rows, path):
-    """Accuracy and spikes per image against scale, one line per synapse (and n_steps)."""
+    """Four panels, one line per synapse (and n_steps): accuracy, spikes per image and
+    time-to-accuracy against scale, and accuracy against synaptic operations."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (accuracy_axis, spikes_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, axes = plt.subplots(2, 2, figsize=(11, 8))
+    (accuracy_axis, spikes_axis), (time_axis, cost_axis) = axes
     groups = sorted({(r["synapse"], r["n_steps"]) for r in rows})
     several_steps = len({steps for _, steps in groups}) > 1
     for synapse, steps in groups:
         selected = sorted((r for r in rows if (r["synapse"], r["n_steps"]) == (synapse, steps)),
                           key=lambda r: r["scale"])
         scales = [r["scale"] for r in selected]
+        accuracy = [100 * r["accuracy"] for r in selected]
         label = "no synapse" if synapse == 0 else f"synapse {synapse * 1e3:g} ms"
         if several_steps:
             label += f", {steps} steps"
-        accuracy_axis.plot(scales, [100 * r["accuracy"] for r in selected], marker="o", label=label)
+        accuracy_axis.plot(scales, accuracy, marker="o", label=label)
         spikes_axis.plot(scales, [r["spikes_per_image"] for r in selected], marker="o", label=label)
+        time_axis.plot(scales, [r["time_to_accuracy_steps"] for r in selected], marker="o", label=label)
+        cost_axis.plot([r["synaptic_ops_per_image"] for r in selected], accuracy, marker="o", label=label)
     keras_accuracy = rows[0]["keras_accuracy"] if rows else None
     if keras_accuracy is not None:
-        accuracy_axis.axhline(100 * keras_accuracy, color="black", linestyle="--", label="Keras model")
+        for axis in (accuracy_axis, cost_axis):
+            axis.axhline(100 * keras_accuracy, color="black", linestyle="--", label="Keras model")
     accuracy_axis.set(xscale="log", xlabel="scale_firing_rates", ylabel="accuracy (%)",
                       title="Accuracy against scale")
     spikes_axis.set(xscale="log", yscale="log", xlabel="scale_firing_rates", ylabel="spikes per image",
                     title="Spikes against scale")
-    for axis in (accuracy_axis, spikes_axis):
+    time_axis.set(xscale="log", xlabel="scale_firing_rates", ylabel="steps",
+                  title=f"Time to accuracy (within {100 * TIME_TO_ACCURACY_TOLERANCE:g} points of final)")
+    cost_axis.set(xscale="log", xlabel="synaptic operations per image", ylabel="accuracy (%)",
+                  title="Accuracy against synaptic operations")
+    for axis in axes.flat:
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize="small")
     figure.tight_layout()

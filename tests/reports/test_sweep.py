@@ -44,7 +44,8 @@ class FakeNetwork:
             labels = as_labels(y, len(y))
             keras_accuracy = float(np.mean(np.asarray(self.model(x)).argmax(axis=1) == labels))
         return types.SimpleNamespace(accuracy=scale / 1000, spikes_per_image=scale * n_steps,
-                                     activity={}, simulation=simulation, keras_accuracy=keras_accuracy)
+                                     activity={}, simulation=simulation, keras_accuracy=keras_accuracy,
+                                     time_to_accuracy=lambda tolerance: n_steps // 2)
 
 
 @pytest.fixture
@@ -107,6 +108,7 @@ def test_real_rows_match_an_evaluation_with_the_python_api(full_sweep, mlp, mlp_
     assert row["spikes_per_image"] == pytest.approx(result.spikes_per_image)
     synops = sum(synaptic_operations(net.graph, result.activity).values()) / 30
     assert row["synaptic_ops_per_image"] == pytest.approx(synops)
+    assert row["time_to_accuracy_steps"] == result.time_to_accuracy(0.005)
     for row in rows:
         assert row["keras_accuracy"] == pytest.approx(keras_accuracy)
         assert row["wall_time_s"] > 0
