@@ -128,6 +128,9 @@ class MaxPoolNode(_WindowPool):
 
     input_shape: tuple = ()
 
+    def describe(self):
+        return f"gate on accumulated input, {super().describe()}"
+
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class MaxPool1DNode(MaxPoolNode):
@@ -151,6 +154,9 @@ class GlobalMaxPoolNode(_GlobalPool):
     """Spiking max pooling over all positions of each channel (see :class:`MaxPoolNode`)."""
 
     input_shape: tuple = ()
+
+    def describe(self):
+        return ", ".join(filter(None, ["gate on accumulated input", super().describe()]))
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)

@@ -233,7 +233,7 @@ def test_a_max_pooled_network_keeps_its_accuracy(mnist_max_pool_cnn):
     result = net.evaluate(x, y, n_steps=30, batch_size=250, progress=False)
     print(f"\nKeras {result.keras_accuracy:.3f}, spiking max-pool {result.accuracy:.3f}")
     assert result.keras_accuracy > 0.93
-    assert result.accuracy == pytest.approx(result.keras_accuracy, abs=0.015)
+    assert result.accuracy == pytest.approx(result.keras_accuracy, abs=0.02)
 
 
 @pytest.mark.slow

@@ -79,7 +79,7 @@ def _max_or_average(layer, inputs, context, spiking, average, options):
     context.notes.append(
         f"{layer.name} ({type(layer).__name__}) now averages its inputs instead of taking their "
         "maximum (max_pooling='average'): the network computes a different function than the "
-        "Keras model, so check its accuracy (rate mode shows the effect without spikes), or "
-        "convert with max_pooling='spiking'."
+        "Keras model and its accuracy changes. Check it (rate mode shows the effect without "
+        "spikes), or convert with max_pooling='spiking'."
     )
     return _add(average, layer, inputs, context, options)
