@@ -53,7 +53,7 @@ def image_step(draw, shape):
     choices = ["Conv2D", "Conv2D", "DepthwiseConv2D", "DepthwiseConv2D", "BatchNormalization", "ReLU",
                "Activation", "Dropout", "ZeroPadding2D", "Permute"]
     if smallest >= 2:
-        choices += ["AveragePooling2D"]
+        choices += ["AveragePooling2D", "MaxPooling2D"]
     if smallest >= 3:
         choices += ["Cropping2D"]
     if max(height, width) * 2 <= MAX_SIDE:
@@ -80,7 +80,7 @@ def image_step(draw, shape):
         options = dict(padding=((draw(pad), draw(pad)), (draw(pad), draw(pad))))
     elif kind == "Permute":
         options = dict(dims=tuple(draw(st.permutations([1, 2, 3]))))
-    elif kind == "AveragePooling2D":
+    elif kind in ("AveragePooling2D", "MaxPooling2D"):
         options = dict(pool_size=draw(st.integers(1, 2)), padding=padding,
                        strides=draw(st.sampled_from([None, 1, 2])))
     elif kind == "Cropping2D":
@@ -97,8 +97,13 @@ def image_step(draw, shape):
 def sequence_step(draw, shape):
     """One layer for ``[steps, channels]`` data."""
     length, _ = shape
-    kind = draw(st.sampled_from(["Conv1D", "Conv1D", "BatchNormalization", "ReLU", "Dropout"]))
-    if kind == "Conv1D":
+    kind = draw(st.sampled_from(["Conv1D", "Conv1D", "BatchNormalization", "ReLU", "Dropout", "AveragePooling1D",
+                                 "MaxPooling1D"]))
+    if kind in ("AveragePooling1D", "MaxPooling1D"):
+        padding = draw(st.sampled_from(["valid", "same"]))
+        options = dict(pool_size=draw(st.integers(1, min(2, length) if padding == "valid" else 2)), padding=padding,
+                       strides=draw(st.sampled_from([None, 1, 2])))
+    elif kind == "Conv1D":
         padding = draw(st.sampled_from(["valid", "same"]))
         options = dict(filters=draw(st.integers(1, MAX_CHANNELS)), padding=padding,
                        kernel_size=draw(st.integers(1, min(3, length) if padding == "valid" else 3)),
@@ -134,12 +139,12 @@ def reshaping_step(draw, shape):
     """A layer that moves data to another rank: images -> sequences or vectors, ..."""
     size = int(np.prod(shape))
     if len(shape) == 3:
-        kind = draw(st.sampled_from(["Flatten", "GlobalAveragePooling2D", "Reshape"]))
+        kind = draw(st.sampled_from(["Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Reshape"]))
         if kind == "Reshape":  # rows become steps: [H, W*C]
             return kind, dict(target_shape=(shape[0], shape[1] * shape[2]))
         return kind, {}
     if len(shape) == 2:
-        return "Flatten", {}
+        return draw(st.sampled_from(["Flatten", "GlobalAveragePooling1D", "GlobalMaxPooling1D"])), {}
     if size in (4, 6, 8, 9, 12, 16):  # a vector becomes a small image again
         side = max(d for d in (2, 3, 4) if size % d == 0)
         return "Reshape", dict(target_shape=(side, size // side, 1))
@@ -345,10 +350,12 @@ def test_spiking_time_average_approaches_rate_output(kind, data, seed):
     A neuron fed a constant current is exact up to its final voltage, under one spike:
     1 / (steps * s * dt) = 5e-4 of a unit input. Deeper layers receive spikes, whose
     per-step quantisation (1 / (s * dt) = 0.1 of a unit) is clipped by max(J, 0) where
-    a neuron's mean current is near zero, biasing its mean slightly. Over these examples
-    and 40 other random networks this stayed below 3.4e-3 of the output's magnitude;
-    2e-2 leaves a margin, while a wrong gain or amplitude, a cap of one spike per step,
-    or a reset that drops the voltage residue (0.5 spike per step: 5 % of a unit) fails.
+    a neuron's mean current is near zero, biasing its mean slightly; a spiking max-pool
+    whose inputs trade the lead passes a few extra spikes. Over these examples and 135
+    other random networks (95 with max pooling) the error stayed below 6.4e-3 of the
+    output's magnitude; 2e-2 leaves a margin, while a wrong gain or amplitude, a cap of
+    one spike per step or a reset that drops the voltage residue (0.5 spike per step,
+    5 % of a unit) would show.
     """
     model = build_functional(*data.draw(functional_architectures(kind), label="architecture"), seed=seed)
     x = sample_inputs(model, seed)
