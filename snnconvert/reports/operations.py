@@ -39,7 +39,7 @@ _WEIGHTED = WeightedNode
 
 def ann_macs(graph):
     """Multiply-accumulates of one ANN forward pass (Dense and Conv layers)."""
-    return int(sum(node.size * node.fan_in for node in graph if isinstance(node, _WEIGHTED)))
+    return int(sum(node.macs(graph[node.inputs[0]].shape) for node in graph if isinstance(node, _WEIGHTED)))
 
 
 def fan_out(graph, population):

@@ -324,7 +324,6 @@ def test_transposed_macs_count_every_connection(case):
     assert node.macs(in_shape) == OPS[type(node)](mask, [Signal(ones, False)]).tensor.numpy().sum()
 
 
-@pytest.mark.xfail(strict=True, reason="reports/operations.py ann_macs uses size * fan_in, not node.macs(input shape)")
 def test_ann_macs_counts_transposed_convolutions_exactly():
     graph = _graph((3, 2), L.Conv1DTranspose(4, 3, strides=2, padding="same", name="up"))
     assert ann_macs(graph) == 8 * 2 * 4
