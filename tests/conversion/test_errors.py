@@ -137,7 +137,7 @@ BAD_OPTIONS = [
     ({"synapse": "abc"}, ["synapse", "'abc'"]),
     ({"synapse": float("inf")}, ["synapse", "inf"]),
     ({"synapse": {"hidden": -1}}, ["synapse['hidden']", "-1"]),
-    ({"neuron_type": "lif"}, ["neuron_type", "'lif'", "'spiking'", "'rate'"]),
+    ({"neuron_type": "lif2"}, ["neuron_type", "'lif2'", "'spiking'", "'rate'", "'lif'"]),
     ({"neuron_type": None}, ["neuron_type", "None"]),
 ]
 
