@@ -138,11 +138,11 @@ def _as_checked_float(array, node, first_sample):
     if array.dtype.kind not in "biufO":
         raise ValueError(f"{what} must hold real numbers. Received an array of dtype {array.dtype}.")
     try:
-        converted = array.astype(np.float32)
+        converted = array.astype(np.float32, copy=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{what} must hold real numbers; its values cannot become floats ({error}).") from None
     check_finite_array(what, array if array.dtype.kind == "f" else converted, first_sample)
-    if not np.all(np.isfinite(converted)):
+    if converted is not array and not np.all(np.isfinite(converted)):
         raise ValueError(
             f"{what} holds values beyond float32's range (about 3.4e38 in magnitude); the "
             "simulation computes in float32. Rescale the data."
