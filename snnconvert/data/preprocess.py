@@ -48,6 +48,11 @@ def fit_to_input(images, input_shape, pixel_scale=255.0):
     """
     input_shape = tuple(input_shape)
     sample = tuple(images.shape[1:])
+    if images.dtype.kind not in "biuf":
+        raise ValueError(
+            f"The data must be real numbers (bool, integer or float); received dtype {images.dtype}. "
+            "Convert it to numbers before evaluating."
+        )
     if pixel_scale is None or not math.isfinite(pixel_scale) or pixel_scale <= 0:
         raise ValueError(f"`pixel_scale` must be > 0. Received: pixel_scale={pixel_scale!r}")
     fits = (

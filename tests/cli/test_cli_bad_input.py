@@ -164,12 +164,6 @@ def test_data_of_the_wrong_shape_in_a_sweep(capsys, tiny, tmp_path):
     assert_one_error_line(capsys, argv, "(5, 5)", "(4, 4, 1)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="snnconvert/data/preprocess.py (ScaledImages.__getitem__) casts with astype(float32) before any "
-    "check: text fails with numpy's bare 'could not convert string to float', complex values lose their "
-    "imaginary part with only a ComplexWarning",
-)
 @pytest.mark.parametrize("images", [np.full((6, 4, 4), "a"), np.ones((6, 4, 4), np.complex64)],
                          ids=["text", "complex"])
 def test_data_that_is_not_real_numbers(capsys, tiny, tmp_path, images):
