@@ -8,12 +8,19 @@ with neurons a high percentile ``a_p`` of its positive activations, and chooses
     s = target_rate / (a_p * dt)            (target_rate in spikes per step)
 
 so that a unit at that percentile fires ``target_rate`` spikes per step; weaker units
-fire proportionally less. The default, 99.9th percentile and one spike per step,
-leaves about one active unit in a thousand needing more than one spike in a step,
-and is what meets the accuracy targets of ``benchmarks/calibration_targets.py``
-(within 0.1 points of Keras on MNIST in 32 steps, with a synapse).
+fire proportionally less. For LIF neurons ``a`` is the rate (Hz) of the LIF rate curve
+at scale 1, which the scale multiplies exactly as well.
+
+Why spikes per step, and why 1 at the 99.9th percentile by default: what limits
+accuracy in few steps is how many spikes a unit has to say its value in, so the target
+is counted per step (a rate in Hz is accepted and divided by ``1/dt``). With the
+default, about one active unit in a thousand needs more than one spike in a step. On
+the MNIST CNN of ``models/`` with a 5 ms synapse this was the lowest of 0.5, 1 and 2
+to stay within 0.1 points of Keras at 32 steps (0.5 missed by a few hundredths; 2
+doubles the spikes for no measurable gain); see ``benchmarks/calibration_targets.py``.
 """
 
+import dataclasses
 import math
 import numbers
 import re
@@ -22,6 +29,8 @@ import warnings
 import numpy as np
 
 from snnconvert._validation import check_positive_int, check_positive_number
+from snnconvert.ir import NeuronNode
+from snnconvert.neurons import LIFRate, RectifiedLinear, SpikingRectifiedLinear
 from snnconvert.simulation import Simulator
 from snnconvert.simulation.batching import count_samples
 
@@ -63,8 +72,9 @@ class Calibration(dict):
             activation = "never active" if layer["activation"] is None else f"{layer['activation']:.4g}"
             rate = layer["target_rate"]
             parts.append(f"{name} {activation} -> {layer['scale']:.4g} ({rate:g}/step = {rate / self.dt:g} Hz)")
+        source = f" from {self.source}" if self.source else ""
         return (
-            f"scales calibrated on {self.n_samples} samples so that each layer's {self.percentile:g}th "
+            f"scales calibrated on {self.n_samples} samples{source} so that each layer's {self.percentile:g}th "
             f"percentile of positive activations fires at the target rate: " + "; ".join(parts)
         )
 
@@ -73,8 +83,8 @@ class Calibration(dict):
 
 
 def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TARGET_RATE, dt=0.001,
-              batch_size=100, max_pooling="spiking", non_spiking="error", custom_objects=None,
-              progress=False):
+              batch_size=100, neuron_type="spiking", max_pooling="spiking", non_spiking="error",
+              custom_objects=None, progress=False):
     """Choose ``scale_firing_rates`` per layer from the activations on data ``x``.
 
     Args:
@@ -87,8 +97,9 @@ def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TA
             string in Hz such as ``"500 Hz"``; or ``{layer name: rate}`` (layers not
             named get ``DEFAULT_TARGET_RATE``).
         dt: the step length the network will run with (``dt`` of ``run``/``evaluate``).
-        max_pooling, non_spiking: as for :func:`~snnconvert.convert`; give the same
-            values as to ``convert``, so that activations are those of that network.
+        neuron_type, max_pooling, non_spiking: as for :func:`~snnconvert.convert`;
+            give the same values as to ``convert``, so that the rates are those of
+            that network (each population's rate curve at scale 1, without synapses).
 
     Returns:
         a :class:`Calibration`: ``{layer name: scale}`` for every layer with neurons,
@@ -105,9 +116,8 @@ def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TA
     # Imported here: ``convert`` itself calibrates for scale_firing_rates="auto".
     from snnconvert.conversion.convert import convert
 
-    # The rate twin at scale 1: each population's output is its layer's activation.
-    graph = convert(model, neuron_type="rate", max_pooling=max_pooling, non_spiking=non_spiking,
-                    custom_objects=custom_objects).graph
+    graph = _rate_twin_graph(convert(model, neuron_type=neuron_type, max_pooling=max_pooling,
+                                     non_spiking=non_spiking, custom_objects=custom_objects).graph)
     populations = {}  # layer name -> its neuron nodes (several if the layer is called several times)
     for node in graph.neuron_nodes:
         populations.setdefault(node.source, []).append(node)
@@ -124,11 +134,13 @@ def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TA
     for batch in simulator.iterate(x, 1, batch_size=batch_size, probes=probes, progress=progress):
         for layer, nodes in populations.items():
             for node in nodes:
-                values = batch.probes[node.name]
+                values = batch.probes[node.name] / node.amplitude  # firing rates at scale 1 (Hz)
                 _check_finite(values, layer, seen)
                 totals[layer] += values.size
                 high_values[layer].add(values[values > 0])
         seen += batch.size
+    if seen == 0:
+        raise ValueError("The calibration data is empty; pass at least one sample (a few hundred is typical).")
     return Calibration(
         {layer: _layer_choice(layer, high_values[layer], totals[layer], targets[layer], dt)
          for layer in populations},
@@ -196,6 +208,28 @@ class HighValues:
         if low + 1 >= self.count:
             return float(low_value)
         return float(low_value + (position - low) * (kept[low + 1 - first_kept] - low_value))
+
+
+def _rate_twin_graph(graph):
+    """``graph`` (at scale 1, no synapses) with each population's non-spiking twin: its
+    output divided by its amplitude is then its firing rate, the layer's activation for ReLU."""
+    return graph.replace([
+        dataclasses.replace(node, neuron_type=_rate_twin(node.neuron_type)) if isinstance(node, NeuronNode) else node
+        for node in graph
+    ])
+
+
+def _rate_twin(neuron_type):
+    if not neuron_type.spiking:
+        return neuron_type
+    if isinstance(neuron_type, LIFRate):
+        return LIFRate(neuron_type.tau_rc, neuron_type.tau_ref, neuron_type.amplitude)
+    if isinstance(neuron_type, SpikingRectifiedLinear):
+        return RectifiedLinear(neuron_type.amplitude)
+    raise ValueError(
+        f"Calibration needs the rate curve of {type(neuron_type).__name__} neurons, which it does not know; "
+        "calibrate with neuron_type='spiking' or 'lif', or give scale_firing_rates yourself."
+    )
 
 
 def _layer_choice(layer, high_values, total, target_rate, dt):

@@ -10,6 +10,7 @@ import math
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import snnconvert
 from snnconvert.calibration import HighValues, spikes_per_step
@@ -137,6 +138,22 @@ def test_target_rates_in_hz_and_per_layer(ramp):
     assert spikes_per_step(" 250 hz ", 0.002) == pytest.approx(0.5)
 
 
+def test_lif_neurons_are_calibrated_on_their_rate_curve(ramp):
+    x = 3 * _ramp_data()  # hidden currents x0 and 2 x0 up to 6; LIF fires above 1
+    calibration = snnconvert.calibrate(ramp, x, neuron_type="lif", target_rate=0.2)
+    lif = snnconvert.LIF()
+    currents = np.concatenate([x[:, 0], 2 * x[:, 0]]).astype(np.float64)
+    currents = currents[currents > 1]
+    rates = 1 / (lif.tau_ref + lif.tau_rc * np.log1p(1 / (currents - 1)))
+    rate = np.percentile(rates, 99.9)
+    assert calibration["hidden"] == pytest.approx(0.2 / (rate * DT), rel=1e-4)
+    # Scaling divides the LIF time constants: the unit at the percentile fires 0.2 spikes per step.
+    current = 1 + 1 / np.expm1((1 / rate - lif.tau_ref) / lif.tau_rc)
+    net = snnconvert.convert(ramp, neuron_type="lif", scale_firing_rates=calibration)
+    spikes = net.run(np.array([[current, 3.0]], np.float32), 500, progress=False).activity["hidden"].per_neuron
+    assert spikes[0] == pytest.approx(100, abs=2)
+
+
 # ------------------------------------------------------ names, conversion, reporting
 
 
@@ -220,6 +237,14 @@ def test_auto_needs_calibration_data_and_calibration_options_need_auto(ramp):
 def test_empty_or_nan_data_is_refused(ramp, data, message):
     with pytest.raises(ValueError, match=message):
         snnconvert.calibrate(ramp, data)
+
+
+def test_an_empty_dataset_of_unknown_length_is_refused(ramp):
+    empty = tf.data.Dataset.from_tensor_slices(np.zeros((0, 2), np.float32))
+    with pytest.raises(ValueError, match="calibration data is empty"):
+        snnconvert.calibrate(ramp, empty)
+    ones = tf.data.Dataset.from_tensor_slices(_ramp_data(100))
+    assert snnconvert.calibrate(ramp, ones) == pytest.approx(snnconvert.calibrate(ramp, _ramp_data(100)))
 
 
 def test_activations_that_overflow_are_refused():

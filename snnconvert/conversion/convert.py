@@ -70,7 +70,7 @@ def convert(
             keras_model, calibration_data,
             percentile=DEFAULT_PERCENTILE if calibration_percentile is None else calibration_percentile,
             target_rate=DEFAULT_TARGET_RATE if target_rate is None else target_rate,
-            dt=calibration_dt, max_pooling=max_pooling, non_spiking=non_spiking,
+            dt=calibration_dt, neuron_type=neuron_type, max_pooling=max_pooling, non_spiking=non_spiking,
         )
     # Options are checked before a file is loaded, so a bad value fails fast.
     context = ConversionContext(
