@@ -122,6 +122,7 @@ def _calibration(args, model):
     scale = args.pixel_scale if args.pixel_scale is not None else pixel_scale
     x = fit_to_input(images[chosen], tuple(model.inputs[0].shape[1:]), scale)
     calibration = calibrate(model, x, percentile=args.percentile, target_rate=args.target_rate, dt=args.dt,
+                            neuron_type=getattr(args, "neuron_type", "spiking"),
                             batch_size=getattr(args, "batch_size", 100), progress=not getattr(args, "quiet", True))
     calibration.source = source
     print(f"calibration: {count} samples drawn at random from {source}")
