@@ -21,11 +21,10 @@ from snnconvert.reports.sweep import plot_sweep, run_sweep
 # 99.9th percentile within about 1 % of the value on all 60,000.
 CALIBRATION_SAMPLES = 1000
 
+
 def inspect(args):
     model = load_keras_model(args.model)
-    calibration = _calibration(args, model) if args.scale == "auto" else None
-    network = convert(model, scale_firing_rates=calibration if calibration is not None else args.scale,
-                      synapse=args.synapse, neuron_type=args.neuron_type)
+    network, calibration = _convert(args, model)
     rows = layer_rows(model, network.graph, calibration)
     print(f"model {args.model}: {len(rows)} layers -> {network.graph!r}")
     print(format_layer_rows(rows))
@@ -36,9 +35,7 @@ def inspect(args):
 def evaluate(args):
     model = load_keras_model(args.model)
     x, y = _load_data(args, model)
-    calibration = _calibration(args, model) if args.scale == "auto" else None
-    network = convert(model, scale_firing_rates=calibration if calibration is not None else args.scale,
-                      synapse=args.synapse, neuron_type=args.neuron_type)
+    network, calibration = _convert(args, model)
     start = time.perf_counter()
     result = network.evaluate(
         x, y, args.n_steps, batch_size=args.batch_size, readout=args.readout,
@@ -92,6 +89,9 @@ def sweep(args):
 
 
 def _load_data(args, model):
+    # The model's own problems (e.g. an input of unknown size) are reported before any
+    # mismatch between it and the data.
+    convert(model)
     images, labels, pixel_scale = load_labelled_data(args.dataset, args.split, data_dir=args.data_dir)
     if args.n_test is not None:
         if args.n_test < 1:
@@ -105,6 +105,14 @@ def _load_data(args, model):
     return fit_to_input(images, tuple(model.inputs[0].shape[1:]), scale), labels
 
 
+def _convert(args, model):
+    """``(network, calibration)``: the network with --scale (calibrated for auto; else ``None``)."""
+    calibration = _calibration(args, model) if args.scale == "auto" else None
+    network = convert(model, scale_firing_rates=args.scale if calibration is None else calibration,
+                      synapse=args.synapse, neuron_type=args.neuron_type)
+    return network, calibration
+
+
 def _calibration(args, model):
     """Scales for --scale auto, from samples of the training split (or the evaluation data)."""
     if args.dataset is None:
@@ -114,6 +122,7 @@ def _calibration(args, model):
         )
     if args.calibration_samples < 1:
         raise ValueError(f"`--calibration-samples` must be >= 1. Received: {args.calibration_samples}")
+    convert(model)  # as in _load_data: the model's problems first
     images, pixel_scale, source = _calibration_images(args.dataset, args.data_dir)
     if len(model.inputs) != 1:
         raise ValueError("The command line calibrates single-input models; use snnconvert.calibrate.")
