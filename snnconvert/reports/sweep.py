@@ -26,12 +26,14 @@ TIME_TO_ACCURACY_TOLERANCE = 0.005
 
 
 def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=None,
-              batch_size=100, progress=True, settings=None, **evaluate_options):
+              batch_size=100, progress=True, settings=None, calibration=None, **evaluate_options):
     """Evaluate every combination of ``scales`` x ``synapses`` x ``n_steps``.
 
     Args:
         model: a ``keras.Model`` or a model file.
         x, y: evaluation data (as for ``SpikingNetwork.evaluate``).
+        scales: numbers, and ``"auto"`` for the per-layer scales of ``calibration``
+            (from :func:`~snnconvert.calibrate`); its rows have scale ``"auto"``.
         output: a CSV path; existing rows there are kept and their combinations
             skipped (resume), provided they were made with the same settings.
         settings: a dict describing the data (dataset, split, preprocessing...); it is
@@ -41,10 +43,12 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
     Returns:
         the list of rows (dicts with ``SWEEP_FIELDS``), including resumed ones.
     """
+    if "auto" in scales and calibration is None:
+        raise ValueError("A sweep over scale 'auto' needs the calibrated scales: pass calibration=calibrate(...).")
     keras_model = load_keras_model(model)
     # Repeated values would only repeat rows.
     combos = list(dict.fromkeys(
-        (float(scale), float(synapse), int(steps))
+        (scale if scale == "auto" else float(scale), float(synapse), int(steps))
         for scale, synapse, steps in itertools.product(scales, synapses, n_steps)
     ))
     settings = json.dumps(
@@ -59,7 +63,8 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
         for scale, synapse, steps in tqdm(combos, desc="sweep", unit="run", disable=not progress):
             if (scale, synapse, steps) in done:
                 continue
-            network = convert(keras_model, scale_firing_rates=scale, synapse=synapse or None)
+            network = convert(keras_model, scale_firing_rates=calibration if scale == "auto" else scale,
+                              synapse=synapse or None)
             start = time.perf_counter()
             result = network.evaluate(x, y, steps, batch_size=batch_size,
                                       compare_keras=keras_accuracy is None, progress=False,
@@ -111,7 +116,7 @@ def _read_rows(path, settings):
 
 
 def _parse(field, value):
-    if field == "settings":
+    if field == "settings" or (field == "scale" and value == "auto"):
         return value
     return int(value) if field in ("n_steps", "time_to_accuracy_steps") else float(value)
 
@@ -147,17 +152,25 @@ def plot_sweep(rows, path):
     groups = sorted({(r["synapse"], r["n_steps"]) for r in rows})
     several_steps = len({steps for _, steps in groups}) > 1
     for synapse, steps in groups:
-        selected = sorted((r for r in rows if (r["synapse"], r["n_steps"]) == (synapse, steps)),
-                          key=lambda r: r["scale"])
+        group = [r for r in rows if (r["synapse"], r["n_steps"]) == (synapse, steps)]
+        selected = sorted((r for r in group if r["scale"] != "auto"), key=lambda r: r["scale"])
         scales = [r["scale"] for r in selected]
         accuracy = [100 * r["accuracy"] for r in selected]
         label = "no synapse" if synapse == 0 else f"synapse {synapse * 1e3:g} ms"
         if several_steps:
             label += f", {steps} steps"
-        accuracy_axis.plot(scales, accuracy, marker="o", label=label)
+        (line,) = accuracy_axis.plot(scales, accuracy, marker="o", label=label)
         spikes_axis.plot(scales, [r["spikes_per_image"] for r in selected], marker="o", label=label)
         time_axis.plot(scales, [r["time_to_accuracy_steps"] for r in selected], marker="o", label=label)
         cost_axis.plot([r["synaptic_ops_per_image"] for r in selected], accuracy, marker="o", label=label)
+        # Calibrated per-layer scales have no single value: level lines against scale, a star against cost.
+        for row in (r for r in group if r["scale"] == "auto"):
+            style = {"color": line.get_color(), "linestyle": ":", "label": f"auto, {label}"}
+            accuracy_axis.axhline(100 * row["accuracy"], **style)
+            spikes_axis.axhline(row["spikes_per_image"], **style)
+            time_axis.axhline(row["time_to_accuracy_steps"], **style)
+            cost_axis.plot([row["synaptic_ops_per_image"]], [100 * row["accuracy"]], marker="*", markersize=12,
+                           color=line.get_color(), linestyle="none", label=f"auto, {label}")
     keras_accuracy = rows[0]["keras_accuracy"] if rows else None
     if keras_accuracy is not None:
         for axis in (accuracy_axis, cost_axis):

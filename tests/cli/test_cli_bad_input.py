@@ -122,11 +122,6 @@ def test_inspect_of_a_model_with_unknown_image_size(capsys, tiny, tmp_path, bad_
                               "'any_size_image'", "unknown dimensions", "(None, None, None, 1)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="snnconvert/cli/commands.py fits the data to the model (fit_to_input) before converting, so "
-    "the user is told the data does not match (None, None, 1) instead of the model's real problem",
-)
 @pytest.mark.parametrize("command", ["evaluate", "sweep"])
 def test_evaluating_a_model_with_unknown_image_size_names_the_model_problem(capsys, tiny, tmp_path, bad_models,
                                                                           command):

@@ -15,6 +15,7 @@ class RecordingArray:
     def __init__(self, array):
         self.array = array
         self.shape = array.shape
+        self.dtype = array.dtype
         self.reads = []
 
     def __len__(self):
