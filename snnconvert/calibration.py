@@ -86,7 +86,7 @@ class Calibration(dict):
 
 def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TARGET_RATE, dt=0.001,
               batch_size=100, neuron_type="spiking", max_pooling="spiking", non_spiking="error",
-              custom_objects=None, progress=False):
+              swap_activations=None, custom_objects=None, progress=False):
     """Choose ``scale_firing_rates`` per layer from the activations on data ``x``.
 
     Args:
@@ -99,7 +99,7 @@ def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TA
             string in Hz such as ``"500 Hz"``; or ``{layer name: rate}`` (layers not
             named get ``DEFAULT_TARGET_RATE``).
         dt: the step length the network will run with (``dt`` of ``run``/``evaluate``).
-        neuron_type, max_pooling, non_spiking: as for :func:`~snnconvert.convert`;
+        neuron_type, max_pooling, non_spiking, swap_activations: as for :func:`~snnconvert.convert`;
             give the same values as to ``convert``, so that the rates are those of
             that network (each population's rate curve at scale 1, without synapses).
 
@@ -119,7 +119,8 @@ def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TA
     from snnconvert.conversion.convert import convert
 
     graph = _rate_twin_graph(convert(model, neuron_type=neuron_type, max_pooling=max_pooling,
-                                     non_spiking=non_spiking, custom_objects=custom_objects).graph)
+                                     non_spiking=non_spiking, swap_activations=swap_activations,
+                                     custom_objects=custom_objects).graph)
     populations = {}  # layer name -> its neuron nodes (several if the layer is called several times)
     for node in graph.neuron_nodes:
         populations.setdefault(node.source, []).append(node)

@@ -39,7 +39,7 @@ def evaluate(args):
     start = time.perf_counter()
     result = network.evaluate(
         x, y, args.n_steps, batch_size=args.batch_size, readout=args.readout,
-        readout_steps=args.readout_steps, progress=not args.quiet, dt=args.dt,
+        readout_steps=args.readout_steps, readout_tau=args.readout_tau, progress=not args.quiet, dt=args.dt,
         initial_state=args.initial_state,
     )
     report = evaluation_report(
@@ -61,7 +61,7 @@ def sweep(args):
     model = load_keras_model(args.model)
     x, y = _load_data(args, model)
     settings = {"model": str(args.model), "dataset": args.dataset, "split": args.split,
-                "pixel_scale": args.pixel_scale}
+                "pixel_scale": args.pixel_scale, **_conversion_options(args)}
     calibration_options = {}
     if "auto" in args.scale:
         calibration = _calibration(args, model)
@@ -72,16 +72,18 @@ def sweep(args):
     rows = run_sweep(
         model, x, y, scales=args.scale, synapses=args.synapse, n_steps=args.n_steps,
         output=args.output, batch_size=args.batch_size, progress=not args.quiet,
-        readout=args.readout, readout_steps=args.readout_steps, dt=args.dt,
-        initial_state=args.initial_state, settings=settings, **calibration_options,
+        readout=args.readout, readout_steps=args.readout_steps, readout_tau=args.readout_tau, dt=args.dt,
+        initial_state=args.initial_state, settings=settings, conversion_options=_conversion_options(args),
+        **calibration_options,
     )
     header = (f"{'scale':>8} {'synapse':>8} {'steps':>6} {'accuracy':>9} {'spikes/img':>11} "
-              f"{'synops/img':>12} {'time s':>7}")
+              f"{'synops/img':>12} {'t-to-acc':>8} {'time s':>7}")
     print(header)
     for row in rows:
         scale = row["scale"] if isinstance(row["scale"], str) else f"{row['scale']:g}"
         print(f"{scale:>8} {row['synapse']:>8g} {row['n_steps']:>6d} {row['accuracy']:>9.2%} "
-              f"{row['spikes_per_image']:>11,.0f} {row['synaptic_ops_per_image']:>12,.0f} {row['wall_time_s']:>7.1f}")
+              f"{row['spikes_per_image']:>11,.0f} {row['synaptic_ops_per_image']:>12,.0f} "
+              f"{row['time_to_accuracy_steps']:>8d} {row['wall_time_s']:>7.1f}")
     print(f"keras accuracy {rows[0]['keras_accuracy']:.2%}; rows in {args.output}")
     if args.plot:
         plot_sweep(rows, args.plot)
@@ -91,7 +93,7 @@ def sweep(args):
 def _load_data(args, model):
     # The model's own problems (e.g. an input of unknown size) are reported before any
     # mismatch between it and the data.
-    convert(model)
+    convert(model, **_conversion_options(args))
     images, labels, pixel_scale = load_labelled_data(args.dataset, args.split, data_dir=args.data_dir)
     if args.n_test is not None:
         if args.n_test < 1:
@@ -109,8 +111,12 @@ def _convert(args, model):
     """``(network, calibration)``: the network with --scale (calibrated for auto; else ``None``)."""
     calibration = _calibration(args, model) if args.scale == "auto" else None
     network = convert(model, scale_firing_rates=args.scale if calibration is None else calibration,
-                      synapse=args.synapse, neuron_type=args.neuron_type)
+                      synapse=args.synapse, **_conversion_options(args))
     return network, calibration
+
+
+def _conversion_options(args):
+    return {"neuron_type": args.neuron_type, "max_pooling": args.max_pooling, "non_spiking": args.non_spiking}
 
 
 def _calibration(args, model):
@@ -122,7 +128,7 @@ def _calibration(args, model):
         )
     if args.calibration_samples < 1:
         raise ValueError(f"`--calibration-samples` must be >= 1. Received: {args.calibration_samples}")
-    convert(model)  # as in _load_data: the model's problems first
+    convert(model, **_conversion_options(args))  # as in _load_data: the model's problems first
     images, pixel_scale, source = _calibration_images(args.dataset, args.data_dir)
     if len(model.inputs) != 1:
         raise ValueError("The command line calibrates single-input models; use snnconvert.calibrate.")
@@ -131,8 +137,8 @@ def _calibration(args, model):
     scale = args.pixel_scale if args.pixel_scale is not None else pixel_scale
     x = fit_to_input(images[chosen], tuple(model.inputs[0].shape[1:]), scale)
     calibration = calibrate(model, x, percentile=args.percentile, target_rate=args.target_rate, dt=args.dt,
-                            neuron_type=getattr(args, "neuron_type", "spiking"),
-                            batch_size=getattr(args, "batch_size", 100), progress=not getattr(args, "quiet", True))
+                            batch_size=getattr(args, "batch_size", 100), progress=not getattr(args, "quiet", True),
+                            **_conversion_options(args))
     calibration.source = source
     print(f"calibration: {count} samples drawn at random from {source}")
     return calibration

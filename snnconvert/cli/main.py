@@ -5,7 +5,10 @@ import sys
 
 from snnconvert.calibration import DEFAULT_PERCENTILE, DEFAULT_TARGET_RATE
 from snnconvert.cli import commands
+from snnconvert.conversion.context import MAX_POOLING_MODES, NON_SPIKING_MODES
 from snnconvert.errors import ConversionError, ModelLoadError
+from snnconvert.metrics.evaluation import READOUTS
+from snnconvert.neurons import NEURON_TYPES
 from snnconvert.simulation.state import INITIAL_STATES
 
 # Errors a user can fix from the message alone: printed as one line, no traceback.
@@ -82,8 +85,13 @@ def _add_conversion_options(parser, multiple):
                         f"500Hz (default {DEFAULT_TARGET_RATE:g} per step)")
     parser.add_argument("--synapse", type=float, nargs=nargs, default=[0.005] if multiple else 0.005,
                         help="low-pass synapse time constant in seconds, 0 for none (default 0.005)")
-    if not multiple:
-        parser.add_argument("--neuron-type", default="spiking", choices=("spiking", "rate"))
+    parser.add_argument("--neuron-type", default="spiking", choices=tuple(NEURON_TYPES),
+                        help="spiking or rate ReLU, or (rate) LIF neurons for ReLU layers (default spiking)")
+    parser.add_argument("--max-pooling", default="spiking", choices=MAX_POOLING_MODES,
+                        help="spiking max-pool, or replace max pooling by average pooling (default spiking)")
+    parser.add_argument("--non-spiking", type=_non_spiking, default="error", metavar="error|rate|NAME,...",
+                        help="layers with no spiking equivalent: refuse them (error, the default), run them "
+                        "all as non-spiking rate layers (rate), or only the comma-separated layers named")
 
 
 def _add_simulation_options(parser, multiple):
@@ -91,9 +99,12 @@ def _add_simulation_options(parser, multiple):
                         default=[30] if multiple else 30, help="timesteps (default 30)")
     parser.add_argument("--dt", type=float, default=0.001, help="step length in seconds (default 0.001)")
     parser.add_argument("--initial-state", default="uniform", choices=INITIAL_STATES)
-    parser.add_argument("--readout", default="last", choices=("last", "mean"),
-                        help="argmax of the last step, or of the mean of the last --readout-steps")
+    parser.add_argument("--readout", default="last", choices=READOUTS,
+                        help="argmax of the last step, of the mean of the last --readout-steps, or of the "
+                        "output low-pass filtered with --readout-tau (default last)")
     parser.add_argument("--readout-steps", type=int, default=10)
+    parser.add_argument("--readout-tau", type=float, default=0.01,
+                        help="time constant in seconds of --readout filtered (default 0.01)")
 
 
 def _scale(text):
@@ -103,6 +114,10 @@ def _scale(text):
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number or 'auto', received {text!r}") from None
+
+
+def _non_spiking(text):
+    return text if text in NON_SPIKING_MODES else [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _target_rate(text):

@@ -27,8 +27,9 @@ def activation_name(activation):
         name = keras.activations.serialize(activation)
     except (ValueError, TypeError, OSError):  # OSError: a lambda whose source is unavailable
         return getattr(activation, "__name__", repr(activation))
-    if isinstance(name, dict):  # a serialised custom object
-        name = name.get("config", {}).get("name", name.get("class_name", "custom"))
+    if isinstance(name, dict):  # a serialised custom object: a function's config is its name
+        config = name.get("config")
+        name = config if isinstance(config, str) else (config or {}).get("name", name.get("class_name", "custom"))
     return name
 
 

@@ -17,6 +17,7 @@ def convert(
     neuron_type="spiking",
     max_pooling="spiking",
     non_spiking="error",
+    swap_activations=None,
     custom_objects=None,
     calibration_data=None,
     calibration_percentile=None,
@@ -46,6 +47,9 @@ def convert(
             (default) refuses them; ``"rate"`` runs them as non-spiking layers on the
             values that reach them at each step; or a list of the layer names allowed
             to run that way. They are marked as such by ``inspect`` and in results.
+        swap_activations: ``{activation name: neuron type}``: layers using that
+            activation (e.g. a LIF-like one the model was trained with) become
+            populations of that neuron type, such as ``{"soft_lif": snnconvert.LIF()}``.
         custom_objects: passed to Keras when loading a file.
         calibration_data: sample inputs for ``scale_firing_rates="auto"`` (required
             then), e.g. a few hundred training images.
@@ -71,10 +75,12 @@ def convert(
             percentile=DEFAULT_PERCENTILE if calibration_percentile is None else calibration_percentile,
             target_rate=DEFAULT_TARGET_RATE if target_rate is None else target_rate,
             dt=calibration_dt, neuron_type=neuron_type, max_pooling=max_pooling, non_spiking=non_spiking,
+            swap_activations=swap_activations,
         )
     # Options are checked before a file is loaded, so a bad value fails fast.
     context = ConversionContext(
-        neuron_type, scale_firing_rates, synapse, max_pooling=max_pooling, non_spiking=non_spiking
+        neuron_type, scale_firing_rates, synapse, max_pooling=max_pooling, non_spiking=non_spiking,
+        swap_activations=swap_activations,
     )
     if keras_model is None:
         keras_model = load_keras_model(model, custom_objects=custom_objects)

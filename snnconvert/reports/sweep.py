@@ -26,7 +26,8 @@ TIME_TO_ACCURACY_TOLERANCE = 0.005
 
 
 def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=None,
-              batch_size=100, progress=True, settings=None, calibration=None, **evaluate_options):
+              batch_size=100, progress=True, settings=None, calibration=None, conversion_options=None,
+              **evaluate_options):
     """Evaluate every combination of ``scales`` x ``synapses`` x ``n_steps``.
 
     Args:
@@ -36,6 +37,8 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
             (from :func:`~snnconvert.calibrate`); its rows have scale ``"auto"``.
         output: a CSV path; existing rows there are kept and their combinations
             skipped (resume), provided they were made with the same settings.
+        conversion_options: further arguments of :func:`~snnconvert.convert` (neuron
+            type, max pooling, non-spiking layers), the same for every run.
         settings: a dict describing the data (dataset, split, preprocessing...); it is
             stored with every row, with the evaluation options and the number of
             samples, and a resume refuses rows made with other settings.
@@ -64,7 +67,7 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
             if (scale, synapse, steps) in done:
                 continue
             network = convert(keras_model, scale_firing_rates=calibration if scale == "auto" else scale,
-                              synapse=synapse or None)
+                              synapse=synapse or None, **(conversion_options or {}))
             start = time.perf_counter()
             result = network.evaluate(x, y, steps, batch_size=batch_size,
                                       compare_keras=keras_accuracy is None, progress=False,

@@ -147,7 +147,8 @@ def test_sweep_writes_csv_and_plot_then_resumes(capsys, tiny, tmp_path):
     expected_keras = keras_accuracy(tiny.model, tiny.images, tiny.labels)
     assert all(float(r["keras_accuracy"]) == pytest.approx(expected_keras) for r in first)
     lines = out.splitlines()
-    assert lines[0].split() == ["scale", "synapse", "steps", "accuracy", "spikes/img", "synops/img", "time", "s"]
+    assert lines[0].split() == ["scale", "synapse", "steps", "accuracy", "spikes/img", "synops/img", "t-to-acc", "time",
+                                "s"]
     assert [line.split()[:3] for line in lines[1:3]] == [["30", "0.005", "10"], ["300", "0.005", "10"]]
     assert f"keras accuracy {expected_keras:.2%}; rows in {csv_path}" in out
     assert f"plot written to {png_path}" in out

@@ -152,7 +152,7 @@ def test_failed_download_is_one_line(capsys, tiny, monkeypatch):
     (["sweep", "MODEL", "--dataset", "d.npz"], "--output"),
     ([], "COMMAND"),
     (["evaluate", "MODEL", "--dataset", "d.npz", "--scale", "ten"], "--scale"),
-    (["evaluate", "MODEL", "--dataset", "d.npz", "--neuron-type", "lif"], "--neuron-type"),
+    (["evaluate", "MODEL", "--dataset", "d.npz", "--neuron-type", "izhikevich"], "--neuron-type"),
     (["evaluate", "MODEL", "--dataset", "d.npz", "--initial-state", "random"], "--initial-state"),
     (["inspect", "MODEL", "--scale", "1", "2"], "unrecognized arguments"),
 ])
