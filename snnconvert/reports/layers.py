@@ -1,5 +1,7 @@
 """What each Keras layer became: the rows of ``snnconvert inspect``."""
 
+import keras
+
 from snnconvert._tables import format_table
 from snnconvert.ir import NeuronNode, SynapseNode
 
@@ -15,14 +17,14 @@ def layer_rows(keras_model, graph, calibration=None):
         for layer_name in node.source.split("+"):
             by_layer.setdefault(layer_name, []).append(node)
     rows = []
-    for layer in _layers_in_order(keras_model):
-        nodes = by_layer.get(layer.name, [])
+    for name, layer in _layers_in_order(keras_model):
+        nodes = by_layer.get(name, [])
         neurons = [n for n in nodes if isinstance(n, NeuronNode)]
         synapses = [n for n in nodes if isinstance(n, SynapseNode)]
-        folded = [n for n in nodes if n.source.split("+")[0] != layer.name]
+        folded = [n for n in nodes if n.source.split("+")[0] != name]
         weighted = [n for n in nodes if hasattr(n, "fan_in") and n not in folded]
         rows.append({
-            "layer": layer.name,
+            "layer": name,
             "type": type(layer).__name__,
             "becomes": _becomes(nodes, folded),
             "neuron_type": type(neurons[0].neuron_type).__name__ if neurons else "",
@@ -31,7 +33,7 @@ def layer_rows(keras_model, graph, calibration=None):
             "synapse": synapses[0].synapse.tau if synapses else None,
             "parameters": int(layer.count_params()) if layer.built else 0,
             "fan_in": weighted[0].fan_in if weighted else None,
-            **_calibration_columns(calibration, layer.name),
+            **_calibration_columns(calibration, name),
         })
     return rows
 
@@ -51,9 +53,18 @@ def _becomes(nodes, folded):
     return " + ".join(node.kind for node in nodes)
 
 
-def _layers_in_order(model):
+def _layers_in_order(model, prefix=""):
+    """``(name, layer)`` for every layer, a nested model's layers in its place, named
+    ``model/layer`` as in the spiking graph."""
     functional = getattr(model, "_functional", None) or model
-    return list(functional.layers if hasattr(functional, "layers") else model.layers)
+    for layer in functional.layers if hasattr(functional, "layers") else model.layers:
+        name = f"{prefix}{layer.name}"
+        if prefix and isinstance(layer, keras.layers.InputLayer):
+            continue  # a nested model's input is the outer value that feeds it
+        if isinstance(layer, keras.Model):
+            yield from _layers_in_order(layer, f"{name}/")
+        else:
+            yield name, layer
 
 
 def format_layer_rows(rows):

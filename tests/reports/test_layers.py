@@ -115,3 +115,13 @@ def test_format_layer_rows_lists_every_layer_and_its_fields(folded_model):
     assert "identity" in by_name["drop"]
     assert by_name["hid"].split()[-4:] == ["0.01", "s", "76", "18"]
     assert by_name["relu"].split()[3:6] == ["18", "SpikingRectifiedLinear", "5"]
+
+
+def test_nested_model_layers_are_listed_with_scoped_names():
+    inner = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu", name="d1")], name="block")
+    x = keras.Input((6,))
+    model = keras.Model(x, keras.layers.Dense(2, name="out")(inner(x)))
+    rows = layer_rows(model, snnconvert.convert(model).graph)
+    assert [row["layer"] for row in rows][1:] == ["block/d1", "out"]  # after the outer input
+    block = next(row for row in rows if row["layer"] == "block/d1")
+    assert block["becomes"] == "Dense + Neuron" and block["neurons"] == 5
