@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from snnconvert._tables import format_table
 from snnconvert._validation import check_positive_int
+from snnconvert.ir import NonSpikingActivationNode, NonSpikingLayerNode
 from snnconvert.metrics.collection import ActivityCollector
 from snnconvert.metrics.evaluation import AccuracyTally, EvaluationResult
 from snnconvert.simulation import Simulator
@@ -103,6 +104,11 @@ class SpikingNetwork:
         if any(x.shape[1:] != node.shape for x, node in zip(inputs, self.graph.inputs)):
             return None  # an input varies over time; the ANN has no equivalent
         return np.asarray(self.keras_model(inputs if len(inputs) > 1 else inputs[0], training=False))
+
+    @property
+    def non_spiking_layers(self):
+        """Names of the nodes that run as non-spiking rate layers (allowed by ``non_spiking``)."""
+        return [node.name for node in self.graph if isinstance(node, (NonSpikingActivationNode, NonSpikingLayerNode))]
 
     def summary(self):
         """One row per node of the spiking graph: what it is and where it came from."""

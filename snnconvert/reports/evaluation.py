@@ -27,6 +27,8 @@ def evaluation_report(network, result, **context):
         "keras_accuracy": result.keras_accuracy,
         "snn_accuracy": result.accuracy,
         "accuracy_per_step": [float(a) for a in result.accuracy_per_step],
+        "time_to_accuracy_steps": result.time_to_accuracy(),
+        "non_spiking_layers": network.non_spiking_layers,
         "spikes_per_image": result.spikes_per_image,
         "synaptic_ops_per_image": sum(synops.values()) / n_images,
         "ann_macs_per_image": ann_macs(network.graph),
@@ -41,10 +43,13 @@ def format_evaluation_report(report):
         f"images {report['n_images']}, {report['n_steps']} steps of {report['dt'] * 1e3:g} ms, "
         f"readout: {report['readout']}",
         f"keras accuracy {'n/a' if keras is None else f'{keras:.2%}'}   "
-        f"spiking accuracy {report['snn_accuracy']:.2%}",
+        f"spiking accuracy {report['snn_accuracy']:.2%}   "
+        f"within 0.5 points of it from step {report['time_to_accuracy_steps']}",
         f"spikes per image {report['spikes_per_image']:,.0f}   synaptic ops per image "
         f"{report['synaptic_ops_per_image']:,.0f}   ANN MACs per image {report['ann_macs_per_image']:,}",
         *_calibration_lines(report.get("calibration")),
+        *([f"non-spiking (rate) layers: {', '.join(report['non_spiking_layers'])}"]
+          if report["non_spiking_layers"] else []),
         "",
     ]
     header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent", "scale",

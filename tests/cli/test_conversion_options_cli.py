@@ -1,5 +1,7 @@
 """Conversion and readout options on the command line give what the Python API gives."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -65,3 +67,15 @@ def test_lif_neurons_from_the_command_line(capsys, gated):
     code, out, err = run(capsys, "inspect", path, "--neuron-type", "lif", "--non-spiking", "rate")
     assert code == 0, err
     assert "LIF" in out
+
+
+def test_report_names_the_non_spiking_layers_and_time_to_accuracy(capsys, gated, tmp_path):
+    path, data, *_ = gated
+    report_path = tmp_path / "report.json"
+    code, out, err = run(capsys, "evaluate", path, "--dataset", data, "--quiet", "--n-steps", 10,
+                         "--non-spiking", "rate", "--output", report_path)
+    assert code == 0, err
+    report = json.loads(report_path.read_text())
+    assert report["non_spiking_layers"] == ["gate.sigmoid"]
+    assert 1 <= report["time_to_accuracy_steps"] <= 10
+    assert "non-spiking (rate) layers: gate.sigmoid" in out
