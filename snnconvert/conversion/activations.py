@@ -36,8 +36,9 @@ def activation_name(activation):
 def apply_activation(layer, activation, x, context):
     """Add what ``activation`` becomes after node ``x``; return the resulting node name."""
     name = activation_name(activation)
-    if name in context.swap_activations:
-        return context.add_neurons(layer, x, neuron_type=context.swap_activations[name])
+    swapped = context.swapped_neuron_type(name)
+    if swapped is not None:
+        return context.add_neurons(layer, x, neuron_type=swapped)
     if name in _IDENTITY:
         return x
     if name in RECTIFIERS:

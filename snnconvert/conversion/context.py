@@ -33,7 +33,8 @@ class ConversionContext:
     def __init__(self, neuron_type, scale_firing_rates=1.0, synapse=None, *, max_pooling="spiking",
                  non_spiking="error", swap_activations=None):
         self.neuron_type = neuron_type
-        self.swap_activations = _check_swaps(swap_activations)
+        self._swaps = _check_swaps(swap_activations)
+        self._swaps_used = set()
         self.max_pooling = check_choice("max_pooling", max_pooling, MAX_POOLING_MODES)
         self._non_spiking = _non_spiking_table(non_spiking)
         self._scales = _per_layer("scale_firing_rates", scale_firing_rates, 1.0, _check_scale)
@@ -48,6 +49,7 @@ class ConversionContext:
         self.output_shapes = []
         self.is_model_output = False
         self.call_arguments = None  # the Keras node's arguments (tensors and constants)
+        self.call_tensors = ()  # its input tensors, in the order of the rule's ``inputs``
 
     @property
     def output_shape(self):
@@ -126,6 +128,12 @@ class ConversionContext:
             synapse=synapse,
         )
 
+    def swapped_neuron_type(self, activation):
+        """The neuron type ``swap_activations`` gives ``activation``, or ``None``."""
+        if activation in self._swaps:
+            self._swaps_used.add(activation)
+        return self._swaps.get(activation)
+
     def allows_rate_layer(self, layer):
         """Whether ``layer`` may run as a non-spiking (rate) layer (named by its own
         name or, inside a nested model, its scoped one)."""
@@ -156,6 +164,11 @@ class ConversionContext:
                     f"`{option}` names {unknown}, which are not layers with neurons in this "
                     f"model. Layers with neurons: {self._neuron_layers}."
                 )
+        unused = sorted(set(self._swaps) - self._swaps_used)
+        if unused:
+            raise ConversionError(
+                f"`swap_activations` names activations {unused} that no layer of this model uses."
+            )
         if self._non_spiking is not True:
             unused = sorted(self._non_spiking - self._rate_layers_used)
             if unused:

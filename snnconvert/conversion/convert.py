@@ -22,7 +22,7 @@ def convert(
     calibration_data=None,
     calibration_percentile=None,
     target_rate=None,
-    calibration_dt=0.001,
+    calibration_dt=None,
 ):
     """Convert a Keras model into a :class:`~snnconvert.SpikingNetwork`.
 
@@ -68,13 +68,14 @@ def convert(
     """
     neuron_type = as_neuron_type(neuron_type)
     keras_model = None
-    if _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate):
+    if _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate, calibration_dt):
         keras_model = load_keras_model(model, custom_objects=custom_objects)
         scale_firing_rates = calibrate(
             keras_model, calibration_data,
             percentile=DEFAULT_PERCENTILE if calibration_percentile is None else calibration_percentile,
             target_rate=DEFAULT_TARGET_RATE if target_rate is None else target_rate,
-            dt=calibration_dt, neuron_type=neuron_type, max_pooling=max_pooling, non_spiking=non_spiking,
+            dt=0.001 if calibration_dt is None else calibration_dt, neuron_type=neuron_type,
+            max_pooling=max_pooling, non_spiking=non_spiking,
             swap_activations=swap_activations,
         )
     # Options are checked before a file is loaded, so a bad value fails fast.
@@ -91,7 +92,7 @@ def convert(
     return SpikingNetwork(graph, keras_model=keras_model, notes=notes)
 
 
-def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate):
+def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate, calibration_dt):
     """Whether the scales are to be calibrated; calibration options without it are an error."""
     if isinstance(scale_firing_rates, str):
         if scale_firing_rates != "auto":
@@ -107,7 +108,8 @@ def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, targe
         return True
     given = [name for name, value in (("calibration_data", calibration_data),
                                       ("calibration_percentile", calibration_percentile),
-                                      ("target_rate", target_rate)) if value is not None]
+                                      ("target_rate", target_rate),
+                                      ("calibration_dt", calibration_dt)) if value is not None]
     if given:
         raise ValueError(
             f"{', '.join(f'`{name}`' for name in given)} only apply with scale_firing_rates='auto'. "

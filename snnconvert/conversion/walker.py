@@ -51,6 +51,7 @@ def _walk(functional, input_names, context, outputs_leave_network):
             context.output_shapes = [_known_shape(layer, t) for t in keras_node.output_tensors]
             context.is_model_output = is_output
             context.call_arguments = keras_node.arguments
+            context.call_tensors = keras_node.input_tensors
             produced = _rule_for(layer, context)(layer, inputs, context)
         produced = [produced] if isinstance(produced, str) else list(produced)
         for tensor, name in zip(keras_node.output_tensors, produced, strict=True):

@@ -7,7 +7,7 @@ import numpy as np
 
 from snnconvert.ir.nodes import Node
 
-__all__ = ["AffineNode", "NonSpikingActivationNode", "NonSpikingLayerNode"]
+__all__ = ["AffineNode", "InputSlot", "NonSpikingActivationNode", "NonSpikingLayerNode"]
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -39,15 +39,27 @@ class NonSpikingActivationNode(Node):
         return f"non-spiking {self.function}"
 
 
+@dataclasses.dataclass(frozen=True)
+class InputSlot:
+    """Stands for the node's input number ``index`` in a recorded call."""
+
+    index: int
+
+
 @dataclasses.dataclass(eq=False, kw_only=True)
 class NonSpikingLayerNode(Node):
-    """A Keras layer with no spiking equivalent, run as it is (non-spiking) at every
-    step on the values that reach it. ``layer`` is the Keras layer object itself, so
-    this node is the one part of a graph that is not backend-neutral; exporters
-    refuse it.
+    """A Keras layer (or ``keras.ops`` operation) with no spiking equivalent, run as it
+    is (non-spiking) at every step on the values that reach it.
+
+    ``layer`` is the Keras object itself, so this node is the one part of a graph that
+    is not backend-neutral; exporters refuse it. ``call_args`` and ``call_kwargs`` are
+    the arguments it was called with in the model, constants and options included,
+    with an :class:`InputSlot` where each input goes.
     """
 
     layer: object
+    call_args: tuple = ()
+    call_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def describe(self):
         return f"non-spiking Keras {type(self.layer).__name__}"

@@ -107,14 +107,39 @@ def test_difference_of_two_tensors_is_a_merge():
 
 
 @pytest.mark.parametrize("expression, message", [
-    (lambda a, b: a * b, "not linear"),
+    (lambda a, b: a * b, "not a linear operation"),
     (lambda a, b: 1.0 / a, "divides a constant by a signal"),
+    (lambda a, b: keras.ops.exp(a) + keras.ops.maximum(b, 0.3), "of type Exp"),
 ])
-def test_non_linear_arithmetic_is_refused(expression, message):
+def test_non_linear_arithmetic_is_refused_or_run_as_a_rate_layer(expression, message):
     x = keras.Input((4,))
-    model = keras.Model(x, expression(L.Dense(3)(x), L.Dense(3)(x)))
-    with pytest.raises(ConversionError, match=message):
+    model = randomize_weights(keras.Model(x, expression(L.Dense(3)(x), L.Dense(3)(x))))
+    with pytest.raises(ConversionError, match=f"{message}.*non_spiking="):
         snnconvert.convert(model)
+    check_rate_matches_keras(model, non_spiking="rate")
+
+
+def test_non_spiking_layers_are_called_with_their_options():
+    """Keyword arguments and repeated inputs reach the layer as in the model."""
+    q = keras.Input((4, 3))
+    model = keras.Model(q, L.Flatten()(L.Attention(name="att")([q, q], use_causal_mask=True)))
+    check_rate_matches_keras(model, non_spiking=["att"])
+    i = keras.Input((4, 4))
+    model = randomize_weights(keras.Model(i, L.Flatten()(L.MultiHeadAttention(2, 4, name="mha")(i, i))))
+    check_rate_matches_keras(model, non_spiking=["mha"])
+
+
+def test_keras_ops_activations_and_layers_convert():
+    x = keras.Input((5,))
+    hidden = keras.ops.relu6(keras.ops.leaky_relu(L.Dense(4)(x), 0.1))
+    output = L.Softmax()(L.Identity()(L.Dense(3)(keras.ops.relu(hidden))))
+    model = randomize_weights(keras.Model(x, output))
+    net = snnconvert.convert(model, neuron_type="rate")
+    assert len(net.graph.neuron_nodes) == 3 and any("softmax" in note for note in net.notes)
+    data = np.random.default_rng(0).normal(size=(8, 5)).astype(np.float32)
+    logits = net.run(data, 1, progress=False).output[:, 0]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras.ops.softmax(logits)), model.predict(data, verbose=0),
+                               atol=1e-5)
 
 
 def adapted_normalization(**options):

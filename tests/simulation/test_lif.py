@@ -122,3 +122,13 @@ def test_model_trained_with_a_lif_activation_converts_by_swapping_it():
     spiking = snnconvert.convert(model, swap_activations={"soft_lif": LIF(amplitude=0.01)}, synapse=0.01)
     output = spiking.run(x, 300, progress=False).output[:, -100:].mean(axis=1)
     np.testing.assert_allclose(output, model.predict(x, verbose=0), atol=0.05 * np.abs(output).max())
+
+
+def test_swap_applies_to_relu_layers_and_ops_and_refuses_unknown_names():
+    x = keras.Input((3,))
+    hidden = L.ReLU(name="layer")(L.Dense(4, activation="relu", name="arg")(x))
+    model = keras.Model(x, L.Dense(2)(keras.ops.relu(L.Dense(4)(hidden))))
+    net = snnconvert.convert(model, swap_activations={"relu": LIF()})
+    assert [type(node.neuron_type) for node in net.graph.neuron_nodes] == [LIF, LIF, LIF]
+    with pytest.raises(ConversionError, match=r"\['rleu'\]"):
+        snnconvert.convert(model, swap_activations={"rleu": LIF()})

@@ -3,7 +3,8 @@
 Keras records such expressions as operations of ``keras.ops`` in the model graph.
 With one tensor and one constant, ``+ - * /`` are affine and convert exactly; a
 sum or difference of two tensors is a merge. Anything else (a product of two
-signals, a constant divided by a signal) is not linear and is refused.
+signals, a constant divided by a signal) is not linear: it is refused, or run as a
+non-spiking layer when the user allows it (``non_spiking``).
 """
 
 import numpy as np
@@ -11,6 +12,7 @@ from keras.src.ops import numpy as keras_numpy  # the classes Keras records for 
 
 from snnconvert.conversion.registry import register
 from snnconvert.conversion.rules.merging import add_sum
+from snnconvert.conversion.rules.nonspiking import convert_as_keras_layer
 from snnconvert.errors import ConversionError
 from snnconvert.ir import AffineNode
 
@@ -26,10 +28,8 @@ def convert_tensor_arithmetic(operation, inputs, context):
     if len(tensor_positions) == 2 and kind in ("Add", "Subtract"):
         return add_sum(operation, inputs, context, (1.0, -1.0) if kind == "Subtract" else ())
     if len(tensor_positions) != 1 or len(arguments) != 2:
-        raise ConversionError(
-            f"Operation {operation.name!r} ({kind}) combines {len(tensor_positions)} tensors; only a "
-            "tensor and a constant convert (products and quotients of two signals are not linear). "
-            "Rewrite the model so that this arithmetic is done by layers snnconvert supports."
+        return convert_as_keras_layer(
+            operation, inputs, context, f"combines {len(tensor_positions)} tensors by {kind} (not a linear operation)"
         )
     constant = _constant(arguments[1 - tensor_positions[0]], context.output_shape, operation)
     tensor_first = tensor_positions[0] == 0
@@ -43,10 +43,7 @@ def convert_tensor_arithmetic(operation, inputs, context):
     elif tensor_first:  # Divide / TrueDivide by a constant
         scale, offset = 1 / constant, zero
     else:
-        raise ConversionError(
-            f"Operation {operation.name!r} divides a constant by a signal, which is not linear and "
-            "has no spiking equivalent. Rewrite the model without it."
-        )
+        return convert_as_keras_layer(operation, inputs, context, "divides a constant by a signal (not linear)")
     return _affine(operation, inputs, context, scale=scale, offset=offset)
 
 

@@ -21,6 +21,7 @@ def convert_dense(layer, inputs, context):
     layers.GaussianDropout,
     layers.AlphaDropout,
     layers.ActivityRegularization,
+    layers.Identity,
 )
 def convert_identity(layer, inputs, context):
     """Regularisation layers are the identity at inference time."""

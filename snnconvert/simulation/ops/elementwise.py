@@ -29,11 +29,11 @@ def non_spiking_activation(node, inputs):
 def non_spiking_layer(node, inputs):
     tensors, (temporal, _) = common_form([signal.per_step() for signal in inputs])
     if not temporal:
-        return Signal(_call(node.layer, tensors), temporal=False)
+        return Signal(_call(node, tensors), temporal=False)
     n_steps = max(tensor.shape[1] for tensor in tensors)
     # Fold time into the batch so the layer runs once per window, like a linear op.
     folded = [tf.reshape(_tiled(t, n_steps), [-1, *t.shape[2:]]) for t in tensors]
-    result = _call(node.layer, folded)
+    result = _call(node, folded)
     return Signal(tf.reshape(result, [-1, n_steps, *node.shape]), temporal=True)
 
 
@@ -44,5 +44,15 @@ def _tiled(tensor, n_steps):
     return tf.repeat(tensor, n_steps, axis=1)
 
 
-def _call(layer, tensors):
-    return layer(tensors if len(tensors) > 1 else tensors[0], training=False)
+def _call(node, tensors):
+    """Call the Keras object as the model did, with ``tensors`` in the input slots."""
+    def fill(value):
+        return tensors[value.index] if isinstance(value, ir.InputSlot) else value
+
+    args = keras.tree.map_structure(fill, list(node.call_args)) if node.call_args else [
+        tensors if len(tensors) > 1 else tensors[0]
+    ]
+    kwargs = keras.tree.map_structure(fill, dict(node.call_kwargs))
+    if getattr(node.layer, "_call_has_training_arg", False):
+        kwargs["training"] = False
+    return tf.cast(node.layer(*args, **kwargs), tf.float32)
