@@ -73,14 +73,14 @@ def _add_conversion_options(parser, multiple):
     parser.add_argument("--scale", type=_scale, nargs=nargs, default=[10.0] if multiple else 10.0,
                         help="scale_firing_rates (default 10), or 'auto': one scale per layer, calibrated "
                         "on sample data (see --calibration-samples)")
-    parser.add_argument("--calibration-samples", type=int, default=commands.CALIBRATION_SAMPLES,
+    parser.add_argument("--calibration-samples", type=int,
                         help="with --scale auto: how many samples to calibrate on, drawn at random (seed 0) "
                         "from the dataset's training split, or from the evaluation data for a .npz file "
                         f"without x_train (default {commands.CALIBRATION_SAMPLES})")
-    parser.add_argument("--percentile", type=float, default=DEFAULT_PERCENTILE,
+    parser.add_argument("--percentile", type=float,
                         help="with --scale auto: percentile of each layer's positive activations that fires "
                         f"at the target rate (default {DEFAULT_PERCENTILE:g})")
-    parser.add_argument("--target-rate", type=_target_rate, default=DEFAULT_TARGET_RATE,
+    parser.add_argument("--target-rate", type=_target_rate,
                         help="with --scale auto: spikes per step at that percentile, or a rate in Hz such as "
                         f"500Hz (default {DEFAULT_TARGET_RATE:g} per step)")
     parser.add_argument("--synapse", type=float, nargs=nargs, default=[0.005] if multiple else 0.005,
@@ -102,8 +102,9 @@ def _add_simulation_options(parser, multiple):
     parser.add_argument("--readout", default="last", choices=READOUTS,
                         help="argmax of the last step, of the mean of the last --readout-steps, or of the "
                         "output low-pass filtered with --readout-tau (default last)")
-    parser.add_argument("--readout-steps", type=int, default=10)
-    parser.add_argument("--readout-tau", type=float, default=0.01,
+    parser.add_argument("--readout-steps", type=int,
+                        help="with --readout mean: how many final steps to average (default 10)")
+    parser.add_argument("--readout-tau", type=float,
                         help="time constant in seconds of --readout filtered (default 0.01)")
 
 
@@ -128,10 +129,38 @@ def _target_rate(text):
         return text
 
 
+# Options that only mean something with another one: {option: (what it needs, default)}.
+_CALIBRATION_OPTIONS = {
+    "calibration_samples": commands.CALIBRATION_SAMPLES,
+    "percentile": DEFAULT_PERCENTILE,
+    "target_rate": DEFAULT_TARGET_RATE,
+}
+_READOUT_OPTIONS = {"readout_steps": ("mean", 10), "readout_tau": ("filtered", 0.01)}
+
+
+def _resolve_dependent_options(args):
+    """Fill the defaults of options that depend on another; refuse them without it, since
+    an option that is silently ignored misleads."""
+    scales = args.scale if isinstance(args.scale, list) else [args.scale]
+    for key, default in _CALIBRATION_OPTIONS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, default)
+        elif "auto" not in scales:
+            raise ValueError(f"--{key.replace('_', '-')} only applies with --scale auto.")
+    for key, (readout, default) in _READOUT_OPTIONS.items():
+        if not hasattr(args, key):
+            continue
+        if getattr(args, key) is None:
+            setattr(args, key, default)
+        elif args.readout != readout:
+            raise ValueError(f"--{key.replace('_', '-')} only applies with --readout {readout}.")
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _resolve_dependent_options(args)
         return args.run(args) or 0
     except KeyboardInterrupt:
         print("snnconvert: interrupted", file=sys.stderr)

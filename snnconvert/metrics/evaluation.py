@@ -177,7 +177,7 @@ class EvaluationResult:
             f"dt: {self.simulation.dt:g} s   readout: {self._readout_label()}",
             f"snn accuracy: {self.accuracy:.4f}"
             + ("" if self.keras_accuracy is None else f"   keras accuracy: {self.keras_accuracy:.4f}")
-            + f"   within 0.5 points of it from step {self.time_to_accuracy()}",
+            + f"   (within 0.5 points of its final value from step {self.time_to_accuracy()} on)",
             "",
         ]
         header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent")

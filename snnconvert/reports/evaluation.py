@@ -43,10 +43,11 @@ def format_evaluation_report(report):
         f"images {report['n_images']}, {report['n_steps']} steps of {report['dt'] * 1e3:g} ms, "
         f"readout: {report['readout']}",
         f"keras accuracy {'n/a' if keras is None else f'{keras:.2%}'}   "
-        f"spiking accuracy {report['snn_accuracy']:.2%}   "
-        f"within 0.5 points of it from step {report['time_to_accuracy_steps']}",
+        f"spiking accuracy {report['snn_accuracy']:.2%}",
         f"spikes per image {report['spikes_per_image']:,.0f}   synaptic ops per image "
         f"{report['synaptic_ops_per_image']:,.0f}   ANN MACs per image {report['ann_macs_per_image']:,}",
+        f"the spiking accuracy stays within 0.5 points of its final value from step "
+        f"{report['time_to_accuracy_steps']} on",
         *_calibration_lines(report.get("calibration")),
         *([f"non-spiking (rate) layers: {', '.join(report['non_spiking_layers'])}"]
           if report["non_spiking_layers"] else []),

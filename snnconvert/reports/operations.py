@@ -28,6 +28,8 @@ from snnconvert.ir import (
     GlobalMaxPoolNode,
     MaxPoolNode,
     NeuronNode,
+    NonSpikingActivationNode,
+    NonSpikingLayerNode,
     WeightedNode,
 )
 from snnconvert.simulation.ops import OPS
@@ -76,8 +78,10 @@ def _downstream_connections(graph, origin, x):
         if isinstance(node, _WEIGHTED):
             total += tf.reduce_sum(_mask_op(node)(sources[0].tensor))
             continue
-        if isinstance(node, NeuronNode):
-            total += tf.reduce_sum(sources[0].tensor)
+        if isinstance(node, (NeuronNode, NonSpikingActivationNode, NonSpikingLayerNode)):
+            # Another population, or a non-spiking layer (not linear, so nothing is
+            # passed through it): each arriving value is read once per element.
+            total += sum(tf.reduce_sum(s.tensor) for s in sources if s is not None)
             continue
         # Inputs that do not descend from the origin carry no spikes of it.
         filled = [s if s is not None else Signal(tf.zeros((1, *graph[n].shape)), False)

@@ -54,9 +54,12 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
         (scale if scale == "auto" else float(scale), float(synapse), int(steps))
         for scale, synapse, steps in itertools.product(scales, synapses, n_steps)
     ))
-    settings = json.dumps(
-        {"n_samples": count_samples(x), **evaluate_options, **(settings or {})}, sort_keys=True, default=str
-    )
+    # Everything that shapes a row but is not its (scale, synapse, steps) key: a resume
+    # must not reuse rows made otherwise.
+    recorded = {"n_samples": count_samples(x), **evaluate_options, **(conversion_options or {})}
+    if calibration is not None:
+        recorded["calibration"] = calibration.to_dict() if hasattr(calibration, "to_dict") else calibration
+    settings = json.dumps({**recorded, **(settings or {})}, sort_keys=True, default=str)
     rows = _read_rows(output, settings) if output else []
     done = {(r["scale"], r["synapse"], r["n_steps"]) for r in rows}
     # The ANN's accuracy is the same for every combination: taken from the first run.

@@ -51,9 +51,10 @@ def test_non_spiking_layers_are_refused_unless_named(capsys, gated):
 @pytest.mark.parametrize("readout", ["last", "filtered"])
 def test_evaluate_matches_the_api(capsys, gated, max_pooling, readout):
     path, data, x, y = gated
+    tau = ["--readout-tau", 0.004] if readout == "filtered" else []
     code, out, err = run(capsys, "evaluate", path, "--dataset", data, "--quiet", "--scale", 50,
                          "--synapse", 0.005, "--n-steps", 20, "--non-spiking", "rate", "--max-pooling", max_pooling,
-                         "--readout", readout, "--readout-tau", 0.004)
+                         "--readout", readout, *tau)
     assert code == 0, err
     net = snnconvert.convert(str(path), scale_firing_rates=50, synapse=0.005, non_spiking="rate",
                              max_pooling=max_pooling)
@@ -79,3 +80,18 @@ def test_report_names_the_non_spiking_layers_and_time_to_accuracy(capsys, gated,
     assert report["non_spiking_layers"] == ["gate.sigmoid"]
     assert 1 <= report["time_to_accuracy_steps"] <= 10
     assert "non-spiking (rate) layers: gate.sigmoid" in out
+
+
+@pytest.mark.parametrize("option, value, needed", [
+    ("--percentile", 50, "--scale auto"),
+    ("--target-rate", 2, "--scale auto"),
+    ("--calibration-samples", 7, "--scale auto"),
+    ("--readout-tau", 0.02, "--readout filtered"),
+    ("--readout-steps", 5, "--readout mean"),
+])
+def test_an_option_without_the_one_it_belongs_to_is_refused(capsys, gated, option, value, needed):
+    path, data, *_ = gated
+    code, _, err = run(capsys, "evaluate", path, "--dataset", data, "--quiet", "--non-spiking", "rate",
+                       "--scale", 10, option, value)
+    assert code == 2
+    assert err.strip() == f"snnconvert: error: {option} only applies with {needed}."

@@ -79,7 +79,9 @@ def test_formatted_report_names_each_layer_and_the_accuracies(report):
     assert f"keras accuracy {report['keras_accuracy']:.2%}" in lines[1]
     assert f"spiking accuracy {report['snn_accuracy']:.2%}" in lines[1]
     assert "ANN MACs per image 62" in lines[2]
-    rows = {line.split()[0]: line.split() for line in lines[4:] if line.split()[0] in ("h1", "h2")}
+    assert lines[3] == (f"the spiking accuracy stays within 0.5 points of its final value from step "
+                        f"{report['time_to_accuracy_steps']} on")
+    rows = {line.split()[0]: line.split() for line in lines[4:] if line.split() and line.split()[0] in ("h1", "h2")}
     assert set(rows) == {"h1", "h2"}
     for layer in report["layers"]:
         cells = rows[layer["layer"]]

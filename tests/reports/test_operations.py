@@ -554,3 +554,14 @@ def test_synaptic_operations_of_a_simulation(mlp, mlp_data):
     assert synops["h1"] == pytest.approx(float(np.dot(h1, [4, 3, 4, 3, 4])))
     assert synops["h2"] == pytest.approx(float(np.dot(h2, [2, 3, 0, 3])))
     assert synops["h2"] < 3 * h2.sum()  # the silent row really is skipped
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_non_spiking_layer_reads_each_arriving_value_once(activation):
+    """Its function is not linear: fan-out must not become its derivative times the connections."""
+    model = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(4, activation="relu", name="a"),
+        keras.layers.Activation(activation, name="act"), keras.layers.Dense(3, name="out"),
+    ])
+    graph = snnconvert.convert(model, non_spiking="rate").graph
+    np.testing.assert_array_equal(fan_out(graph, "a.neurons"), np.ones(4))

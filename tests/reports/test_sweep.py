@@ -278,3 +278,13 @@ def test_resume_refuses_rows_made_with_other_settings(mlp, mlp_data, tmp_path, f
     with pytest.raises(ValueError, match="other settings"):
         run_sweep(mlp, x[:10], y[:10], scales=(30,), n_steps=(5,), output=path, progress=False, dt=0.001)
     assert path.read_text() == before
+
+
+def test_resume_refuses_rows_made_with_other_conversion_options(tmp_path, mlp, mlp_data):
+    x, y = mlp_data
+    path = tmp_path / "sweep.csv"
+    run_sweep(mlp, x[:10], y[:10], scales=[30], n_steps=[2], output=path, progress=False,
+              conversion_options={"max_pooling": "spiking"})
+    with pytest.raises(ValueError, match="other settings"):
+        run_sweep(mlp, x[:10], y[:10], scales=[30], n_steps=[2], output=path, progress=False,
+                  conversion_options={"max_pooling": "average"})
