@@ -113,13 +113,8 @@ class ConvolutionNode(WeightedNode):
         return math.prod(self.kernel.shape[:-1])
 
     def describe(self):
-        window = "x".join(map(str, self.kernel.shape[:-2]))
-        text = f"{self.kernel.shape[-1]}x{window} stride {self.strides} {self.padding}"
-        if any(d > 1 for d in self.dilation_rate):
-            text += f" dilation {self.dilation_rate}"
-        if self.groups > 1:
-            text += f" groups {self.groups}"
-        return text
+        text = f"{self.kernel.shape[-1]}x{_geometry(self)}"
+        return text + (f" groups {self.groups}" if self.groups > 1 else "")
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -161,11 +156,7 @@ class _DepthwiseConvolution(ConvolutionNode):
         return self.kernel.shape[-1] // self.groups
 
     def describe(self):
-        window = "x".join(map(str, self.kernel.shape[:-2]))
-        text = f"depthwise x{self.depth_multiplier} {window} stride {self.strides} {self.padding}"
-        if any(d > 1 for d in self.dilation_rate):
-            text += f" dilation {self.dilation_rate}"
-        return text
+        return f"depthwise x{self.depth_multiplier} {_geometry(self)}"
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -240,13 +231,8 @@ class ConvolutionTransposeNode(WeightedNode):
         return pairs * self.kernel.shape[-2] * self.kernel.shape[-1]
 
     def describe(self):
-        window = "x".join(map(str, self.kernel.shape[:-2]))
-        text = f"{self.kernel.shape[-1]}x{window} transposed stride {self.strides} {self.padding}"
-        if any(d > 1 for d in self.dilation_rate):
-            text += f" dilation {self.dilation_rate}"
-        if self.output_padding is not None:
-            text += f" output_padding {self.output_padding}"
-        return text
+        text = f"{self.kernel.shape[-1]}x{_geometry(self, 'transposed ')}"
+        return text + (f" output_padding {self.output_padding}" if self.output_padding is not None else "")
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -262,3 +248,10 @@ class Conv2DTransposeNode(ConvolutionTransposeNode):
 @dataclasses.dataclass(eq=False, kw_only=True)
 class Conv3DTransposeNode(ConvolutionTransposeNode):
     """3-D transposed convolution; ``kernel`` is ``[depth, rows, cols, in, out]``."""
+
+
+def _geometry(node, kind=""):
+    """``"3x3 stride (1, 1) same"`` (and the dilation, when there is one) for ``describe``."""
+    window = "x".join(map(str, node.kernel.shape[:-2]))
+    text = f"{window} {kind}stride {node.strides} {node.padding}"
+    return text + (f" dilation {node.dilation_rate}" if any(d > 1 for d in node.dilation_rate) else "")

@@ -1,5 +1,7 @@
 """What every neuron model shares."""
 
+import tensorflow as tf
+
 from snnconvert._validation import check_positive_number
 
 
@@ -27,3 +29,20 @@ class NeuronType:
 
     def __hash__(self):
         return hash((type(self).__name__, *self._parameters().items()))
+
+
+def values_per_step(current, current_is_cumulative=False):
+    """The current at each step of ``current`` ``[batch, steps, ...]``, one step at a
+    time; a running sum (``current_is_cumulative``) is differenced step by step."""
+    previous = None
+    for step in range(current.shape[1]):
+        value = current[:, step]
+        if current_is_cumulative:
+            value, previous = (value if previous is None else value - previous), value
+        yield value
+
+
+def differences(running):
+    """Per-step values ``[batch, steps, ...]`` of running sums over the steps (axis 1)."""
+    previous = tf.concat([tf.zeros_like(running[:, :1]), running[:, :-1]], axis=1)
+    return running - previous

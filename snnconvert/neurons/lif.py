@@ -22,7 +22,7 @@ from typing import NamedTuple
 import tensorflow as tf
 
 from snnconvert._validation import check_positive_number
-from snnconvert.neurons.base import NeuronType
+from snnconvert.neurons.base import NeuronType, values_per_step
 
 
 class LIFState(NamedTuple):
@@ -72,11 +72,8 @@ class LIF(LIFRate):
         tau_rc, tau_ref = self.tau_rc / gain, self.tau_ref / gain
         voltage, refractory = state
         emitted = tf.zeros_like(voltage)
-        running, previous = [], None
-        for step in range(current.shape[1]):
-            value = current[:, step]
-            if current_is_cumulative:
-                value, previous = (value if previous is None else value - previous), value
+        running = []
+        for value in values_per_step(current, current_is_cumulative):
             refractory = refractory - dt
             # Time of this step spent outside the refractory period.
             active = tf.clip_by_value(dt - refractory, 0.0, dt)

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from snnconvert.neurons.base import NeuronType
+from snnconvert.neurons.base import NeuronType, differences, values_per_step
 
 
 class RectifiedLinear(NeuronType):
@@ -103,17 +103,8 @@ class SpikingRectifiedLinear(NeuronType):
         current over the window instead of its value at each step. ``response`` maps
         the current at one step to the voltage it adds per second.
         """
-        previous = None
-
-        def increments():
-            nonlocal previous
-            for step in range(current.shape[1]):
-                value = current[:, step]
-                if current_is_cumulative:
-                    value, previous = (value if previous is None else value - previous), value
-                yield response(value) * dt
-
-        running, voltage = _integrate(increments(), state.voltage)
+        increments = (response(value) * dt for value in values_per_step(current, current_is_cumulative))
+        running, voltage = _integrate(increments, state.voltage)
         return running, SpikingState(voltage, state.initial, state.elapsed + current.shape[1])
 
     def cumulative_counts_constant(self, current, n_steps, state, dt, response=tf.nn.relu):
@@ -165,5 +156,4 @@ def _integrate(increments, voltage):
 
 
 def _per_step(running, voltage):
-    previous = tf.concat([tf.zeros_like(running[:, :1]), running[:, :-1]], axis=1)
-    return running - previous, voltage
+    return differences(running), voltage

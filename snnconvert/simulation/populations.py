@@ -13,6 +13,7 @@ import warnings
 import tensorflow as tf
 
 from snnconvert.neurons import LIFRate, drive
+from snnconvert.neurons.base import differences
 from snnconvert.simulation.signals import Signal
 
 
@@ -57,8 +58,7 @@ def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_
         running, state = neuron.cumulative_counts_constant(current, n_steps, state, dt, response=response)
     if rectifier.signed:
         # Negative spikes are spikes too: count them by their magnitude.
-        previous = tf.concat([tf.zeros_like(running[:, :1]), running[:, :-1]], axis=1)
-        spikes = tf.reduce_sum(tf.abs(running - previous), axis=1)
+        spikes = tf.reduce_sum(tf.abs(differences(running)), axis=1)
     else:
         spikes = running[:, -1]
     return running * spike_value, spikes, state

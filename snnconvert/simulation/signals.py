@@ -17,6 +17,8 @@ import dataclasses
 
 import tensorflow as tf
 
+from snnconvert.neurons.base import differences
+
 
 @dataclasses.dataclass(frozen=True)
 class Signal:
@@ -28,9 +30,7 @@ class Signal:
         """This signal without the running sum (static signals stay static)."""
         if not self.cumulative:
             return self
-        tensor = self.tensor
-        previous = tf.concat([tf.zeros_like(tensor[:, :1]), tensor[:, :-1]], axis=1)
-        return Signal(tensor - previous, temporal=True)
+        return Signal(differences(self.tensor), temporal=True)
 
     def as_cumulative(self, n_steps):
         """This signal as a running sum over the window's steps."""
