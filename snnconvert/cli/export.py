@@ -1,0 +1,32 @@
+"""``snnconvert export MODEL -o PATH``: convert a Keras model and write it as a NIR file."""
+
+from snnconvert.conversion import convert
+from snnconvert.loading import load_keras_model
+
+
+def add_export_command(subcommands):
+    """Register ``export`` on the ``argparse`` subparsers of the ``snnconvert`` command."""
+    export = subcommands.add_parser("export", help="write the spiking network as a NIR graph (HDF5)")
+    export.add_argument("model", help="a .h5 or .keras model file")
+    export.add_argument("-o", "--output", required=True, help="the NIR file to write, e.g. net.nir")
+    export.add_argument("--scale", type=float, default=10.0,
+                        help="scale_firing_rates (default 10, as for evaluate): IF resistance r = scale, "
+                        "spike amplitude 1/scale")
+    export.add_argument("--synapse", type=float, default=0.005,
+                        help="low-pass synapse time constant in seconds, exported as NIR LI nodes; "
+                        "0 for none (default 0.005, as for evaluate)")
+    # export has no calibration: the shared option check finds these unset
+    export.set_defaults(run=run_export, calibration_samples=None, percentile=None, target_rate=None)
+    return export
+
+
+def run_export(args):
+    from snnconvert.export.nir import export_nir
+
+    model = load_keras_model(args.model)
+    network = convert(model, scale_firing_rates=args.scale, synapse=args.synapse)
+    graph = export_nir(network, args.output)
+    print(f"wrote {args.output}: NIR graph of {len(graph.nodes)} nodes and {len(graph.edges)} edges "
+          f"from {args.model} (scale {args.scale:g}, synapse {args.synapse:g} s)")
+    for note in network.notes:
+        print(f"note: {note}")

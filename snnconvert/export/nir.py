@@ -1,0 +1,322 @@
+"""Export of the spiking graph to NIR, the Neuromorphic Intermediate Representation.
+
+NIR (the ``nir`` package) describes a network as continuous-time nodes joined by edges;
+Norse, snnTorch, Sinabs, Lava and Rockpool read it. See ``docs/export.md`` for the
+mapping and the conventions, in short:
+
+* NIR tensors are channels first (``[channels, *spatial]``), snnconvert's channels last.
+  Every exported value remembers, for each element of its NIR tensor, which element of
+  the snnconvert value it holds (``_Value.index``); weights are gathered through that
+  index, so a flatten of a ``[C, H, W]`` tensor feeds the next dense layer the same
+  products as snnconvert's ``[H, W, C]`` flatten.
+* A spiking ReLU population becomes ``nir.IF(r=gain, v_threshold=1, v_reset=0)``; its
+  spike amplitude, when not 1, becomes a ``nir.Scale`` node after it. Weights and
+  biases are written unchanged (only transposed or reordered).
+* A low-pass synapse becomes ``nir.LI(tau, r=1, v_leak=0)``.
+
+``nir`` is an optional dependency, imported only when an export runs.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from snnconvert.errors import ConversionError
+from snnconvert.ir import (
+    AffineNode,
+    AveragePool2DNode,
+    ConvolutionNode,
+    DenseNode,
+    GlobalAveragePool2DNode,
+    InputNode,
+    NeuronNode,
+    PermuteNode,
+    ReshapeNode,
+    SynapseNode,
+)
+from snnconvert.neurons.rectified import SpikingRectifiedLinear
+
+__all__ = ["ExportError", "export_nir", "to_nir"]
+
+
+class ExportError(ConversionError):
+    """A part of the spiking graph that the target format cannot express."""
+
+
+def _import_nir():
+    try:
+        import nir
+    except ImportError as error:
+        raise ImportError(
+            'Exporting to NIR needs the `nir` package: pip install "snnconvert[nir]" (or pip install nir).'
+        ) from error
+    return nir
+
+
+def export_nir(network, path):
+    """Write ``network`` (a :class:`~snnconvert.SpikingNetwork` or its ``graph``) to
+    the NIR file ``path`` (HDF5); returns the ``nir.NIRGraph`` written.
+
+    Raises :class:`ExportError` naming the first node (and its Keras layer) that NIR
+    cannot express.
+    """
+    nir = _import_nir()
+    graph = to_nir(network)
+    nir.write(str(path), graph)
+    return graph
+
+
+def to_nir(network):
+    """The ``nir.NIRGraph`` of ``network`` (a ``SpikingNetwork`` or a ``SpikingGraph``)."""
+    nir = _import_nir()
+    graph = getattr(network, "graph", network)
+    builder = _Builder(nir, graph)
+    for node in graph:
+        builder.add(node)
+    for name in graph.outputs:
+        builder.add_output(name)
+    return nir.NIRGraph(nodes=builder.nodes, edges=builder.edges)
+
+
+@dataclasses.dataclass
+class _Value:
+    """Where an IR value lives in the NIR graph: the NIR node producing it and, for
+    each element of that node's output tensor, the row-major position of the element
+    of the IR value it holds (``index`` has the NIR tensor's shape)."""
+
+    nir_name: str
+    index: np.ndarray
+
+    @property
+    def shape(self):
+        return self.index.shape
+
+
+def _channels_first(shape):
+    """Positions of a channels-last tensor of ``shape`` laid out channels first."""
+    positions = np.arange(math.prod(shape)).reshape(shape)
+    return np.moveaxis(positions, -1, 0) if len(shape) > 1 else positions
+
+
+def _in_layout(values, index):
+    """``values`` (the IR value's shape, or broadcastable to it) rearranged as ``index``."""
+    return np.asarray(values).reshape(-1)[index]
+
+
+class _Builder:
+    def __init__(self, nir, graph):
+        self.nir = nir
+        self.graph = graph
+        self.nodes = {}
+        self.edges = []
+        self.values = {}
+
+    # -------------------------------------------------------------- helpers
+
+    def _emit(self, name, nir_node, source=None):
+        name = name.replace("/", "_")
+        if name in self.nodes:
+            raise ExportError(f"Two NIR nodes would be named {name!r}; rename the Keras layer.")
+        self.nodes[name] = nir_node
+        if source is not None:
+            self.edges.append((source, name))
+        return name
+
+    def _refuse(self, node, why):
+        layer = f" (Keras layer {node.source!r})" if node.source else ""
+        return ExportError(f"Cannot export node {node.name!r}{layer} to NIR: {why}")
+
+    def _single_input(self, node):
+        if len(node.inputs) != 1:
+            raise self._refuse(node, f"{node.kind} nodes with {len(node.inputs)} inputs have no NIR equivalent.")
+        return self.values[node.inputs[0]]
+
+    def _spatial_input(self, node, rank):
+        """The node's input, which must be a channels-first NIR tensor with ``rank`` spatial axes."""
+        value = self._single_input(node)
+        ir_shape = self.graph[node.inputs[0]].shape
+        if len(ir_shape) != rank + 1 or not np.array_equal(value.index, _channels_first(ir_shape)):
+            raise self._refuse(
+                node, f"its input {node.inputs[0]!r} is not a channels-last tensor with {rank} spatial axes "
+                "that NIR can lay out channels first.",
+            )
+        return value
+
+    # -------------------------------------------------------------- nodes
+
+    def add(self, node):
+        for node_type, method in _HANDLERS:
+            if isinstance(node, node_type):
+                self.values[node.name] = method(self, node)
+                return
+        raise self._refuse(node, f"NIR has no node for {node.kind} ({node.describe() or 'no parameters'}).")
+
+    def _input(self, node):
+        consumers = self.graph.consumers(node.name)
+        # channels_first data enters through a PermuteNode: keep it in the order given
+        if consumers and all(isinstance(c, PermuteNode) for c in consumers):
+            index = np.arange(node.size).reshape(node.shape)
+        else:
+            index = _channels_first(node.shape)
+        name = self._emit(node.name, self.nir.Input(input_type=np.array(index.shape)))
+        return _Value(name, index)
+
+    def _permute(self, node):
+        value = self._single_input(node)
+        in_shape = self.graph[node.inputs[0]].shape
+        # moved[j] is the input position of output position j; invert it to follow the elements
+        moved = np.arange(math.prod(in_shape)).reshape(in_shape).transpose(node.dims).reshape(-1)
+        output_position = np.empty_like(moved)
+        output_position[moved] = np.arange(moved.size)
+        return _Value(value.nir_name, output_position[value.index])
+
+    def _reshape(self, node):
+        value = self._single_input(node)
+        if len(node.shape) != 1:
+            raise self._refuse(node, f"NIR can only flatten; this reshape gives shape {node.shape}.")
+        if len(value.shape) == 1:
+            return _Value(value.nir_name, value.index)
+        flatten = self.nir.Flatten(input_type={"input": np.array(value.shape)}, start_dim=0, end_dim=-1)
+        return _Value(self._emit(node.name, flatten, value.nir_name), value.index.reshape(-1))
+
+    def _dense(self, node):
+        value = self._single_input(node)
+        if len(value.shape) != 1:
+            shape = self.graph[node.inputs[0]].shape
+            raise self._refuse(node, f"NIR's Affine needs a flat input; this one has shape {shape}.")
+        weight = np.ascontiguousarray(node.kernel[value.index].T)
+        if node.bias is None:
+            nir_node = self.nir.Linear(weight=weight)
+        else:
+            nir_node = self.nir.Affine(weight=weight, bias=np.asarray(node.bias))
+        return _Value(self._emit(node.name, nir_node, value.nir_name), np.arange(node.size))
+
+    def _convolution(self, node):
+        if node.rank not in (1, 2) or not isinstance(node, ConvolutionNode):
+            raise self._refuse(node, f"NIR has 1-D and 2-D convolutions only; this is {node.kind}.")
+        value = self._spatial_input(node, node.rank)
+        in_spatial = self.graph[node.inputs[0]].shape[:-1]
+        padding = self._padding(node, in_spatial)
+        weight = np.ascontiguousarray(np.moveaxis(node.kernel, (-1, -2), (0, 1)))
+        bias = np.zeros(node.kernel.shape[-1], node.kernel.dtype) if node.bias is None else np.asarray(node.bias)
+        if node.rank == 1:
+            nir_node = self.nir.Conv1d(
+                input_shape=int(in_spatial[0]), weight=weight, stride=node.strides[0], padding=padding[0],
+                dilation=node.dilation_rate[0], groups=node.groups, bias=bias,
+            )
+        else:
+            nir_node = self.nir.Conv2d(
+                input_shape=tuple(in_spatial), weight=weight, stride=node.strides, padding=padding,
+                dilation=node.dilation_rate, groups=node.groups, bias=bias,
+            )
+        expected = (node.shape[-1], *node.shape[:-1])
+        if tuple(nir_node.output_type["output"]) != expected:
+            computed = tuple(nir_node.output_type["output"])
+            raise self._refuse(node, f"NIR would compute shape {computed}, not {expected}.")
+        return _Value(self._emit(node.name, nir_node, value.nir_name), _channels_first(node.shape))
+
+    def _padding(self, node, in_spatial):
+        """Symmetric padding per spatial axis (NIR pads both sides equally)."""
+        if node.padding == "valid":
+            return (0,) * node.rank
+        if node.padding != "same":
+            raise self._refuse(node, f"NIR cannot express {node.padding!r} padding.")
+        padding = []
+        for size, kernel, stride, dilation in zip(in_spatial, node.kernel.shape[:-2], node.strides, node.dilation_rate):
+            total = max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+            if total % 2:
+                raise self._refuse(
+                    node, f"'same' padding here needs {total} zeros, one more after than before, and NIR pads "
+                    "both sides equally; use an odd kernel size with stride 1 or 'valid' padding.",
+                )
+            padding.append(total // 2)
+        return tuple(padding)
+
+    def _average_pool(self, node):
+        value = self._spatial_input(node, 2)
+        if node.data_format != "channels_last":
+            raise self._refuse(node, "only channels_last pooling is exported.")
+        if node.padding != "valid":
+            raise self._refuse(node, "NIR's AvgPool2d does not exclude padded cells; use 'valid' padding.")
+        pool = self.nir.AvgPool2d(
+            kernel_size=np.array(node.pool_size), stride=np.array(node.strides), padding=np.array([0, 0])
+        )
+        return _Value(self._emit(node.name, pool, value.nir_name), _channels_first(node.shape))
+
+    def _global_average_pool(self, node):
+        value = self._spatial_input(node, 2)
+        if node.data_format != "channels_last":
+            raise self._refuse(node, "only channels_last pooling is exported.")
+        spatial = np.array(self.graph[node.inputs[0]].shape[:-1])
+        pool = self.nir.AvgPool2d(kernel_size=spatial, stride=spatial, padding=np.array([0, 0]))
+        pooled = self._emit(node.name, pool, value.nir_name)
+        channels = node.shape[-1]
+        if node.keepdims:
+            return _Value(pooled, _channels_first(node.shape))
+        flatten = self.nir.Flatten(input_type={"input": np.array([channels, 1, 1])}, start_dim=0, end_dim=-1)
+        return _Value(self._emit(f"{node.name}.flatten", flatten, pooled), np.arange(channels))
+
+    def _neurons(self, node):
+        value = self._single_input(node)
+        if not isinstance(node.neuron_type, SpikingRectifiedLinear):
+            raise self._refuse(
+                node, f"only spiking ReLU neurons map to NIR's IF, not {type(node.neuron_type).__name__}; "
+                "convert with neuron_type='spiking'.",
+            )
+        if not node.rectifier.is_plain:
+            raise self._refuse(
+                node, f"its response ({node.rectifier}) is not a plain ReLU, and NIR's IF neuron has no "
+                "slope, threshold shift or ceiling on its input.",
+            )
+        neurons = self.nir.IF(
+            r=np.full(value.shape, node.gain, np.float32),
+            v_threshold=np.ones(value.shape, np.float32),
+            v_reset=np.zeros(value.shape, np.float32),
+        )
+        name = self._emit(node.name, neurons, value.nir_name)
+        if node.amplitude != 1:
+            amplitude = self.nir.Scale(scale=np.full(value.shape, node.amplitude, np.float32))
+            name = self._emit(f"{node.name}.amplitude", amplitude, name)
+        return _Value(name, value.index)
+
+    def _synapse(self, node):
+        value = self._single_input(node)
+        tau = getattr(node.synapse, "tau", None)
+        if type(node.synapse).__name__ != "Lowpass" or tau is None:
+            raise self._refuse(node, f"only low-pass synapses map to NIR's LI, not {node.synapse!r}.")
+        filtered = self.nir.LI(
+            tau=np.full(value.shape, tau, np.float32),
+            r=np.ones(value.shape, np.float32),
+            v_leak=np.zeros(value.shape, np.float32),
+        )
+        return _Value(self._emit(node.name, filtered, value.nir_name), value.index)
+
+    def _affine(self, node):
+        value = self._single_input(node)
+        if np.any(np.asarray(node.offset) != 0):
+            raise self._refuse(node, "NIR's Scale has no offset; fold the offset into the neighbouring layer.")
+        scale = _in_layout(np.broadcast_to(node.scale, node.shape), value.index).astype(np.float32)
+        return _Value(self._emit(node.name, self.nir.Scale(scale=scale), value.nir_name), value.index)
+
+    def add_output(self, name):
+        value = self.values[name]
+        node = self.graph[name]
+        if not np.array_equal(value.index, _channels_first(node.shape)):
+            raise self._refuse(node, "as a network output its values would reach NIR in another order.")
+        output = self.nir.Output(output_type=np.array(value.shape))
+        self._emit(f"{name}.output", output, value.nir_name)
+
+
+_HANDLERS = (
+    (InputNode, _Builder._input),
+    (DenseNode, _Builder._dense),
+    (ConvolutionNode, _Builder._convolution),
+    (NeuronNode, _Builder._neurons),
+    (SynapseNode, _Builder._synapse),
+    (ReshapeNode, _Builder._reshape),
+    (PermuteNode, _Builder._permute),
+    (AveragePool2DNode, _Builder._average_pool),
+    (GlobalAveragePool2DNode, _Builder._global_average_pool),
+    (AffineNode, _Builder._affine),
+)
