@@ -26,13 +26,15 @@ class SpikingNetwork:
         self.notes = list(notes)
         self._simulators = {}
 
-    def simulator(self, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None, jit_compile=True):
+    def simulator(self, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None, jit_compile=True,
+                  input_encoding="constant", max_rate=None):
         """The (cached) :class:`~snnconvert.simulation.Simulator` for these settings."""
-        key = (dt, initial_state, seed, chunk_steps, jit_compile)
+        key = (dt, initial_state, seed, chunk_steps, jit_compile, input_encoding, max_rate)
         if key not in self._simulators:
             self._simulators[key] = Simulator(
                 self.graph, dt=dt, initial_state=initial_state, seed=seed,
-                chunk_steps=chunk_steps, jit_compile=jit_compile,
+                chunk_steps=chunk_steps, jit_compile=jit_compile, input_encoding=input_encoding,
+                max_rate=max_rate,
             )
         return self._simulators[key]
 
@@ -41,7 +43,9 @@ class SpikingNetwork:
         :class:`~snnconvert.metrics.SimulationResult`.
 
         ``simulator_options`` are ``dt`` (0.001 s), ``initial_state`` ("uniform"),
-        ``seed``, ``chunk_steps`` and ``jit_compile`` (see :class:`Simulator`).
+        ``seed``, ``chunk_steps``, ``jit_compile``, ``input_encoding`` ("constant", or
+        "poisson" for rate-coded input spikes from values in [0, 1]) and ``max_rate``
+        (Hz of a Poisson input of value 1, default 1000); see :class:`Simulator`.
         """
         simulator = self.simulator(**simulator_options)
         return simulator.run(x, n_steps, batch_size=batch_size, probes=probes, progress=progress)
@@ -66,7 +70,8 @@ class SpikingNetwork:
                 integrating readout for networks without a synapse; ``"filtered"`` the
                 output low-pass filtered with time constant ``readout_tau`` seconds.
                 ``result.accuracy_per_step`` applies the same readout at every step.
-            compare_keras: also compute the original Keras model's accuracy.
+            compare_keras: also compute the original Keras model's accuracy (on the
+                inputs as given: with ``input_encoding="poisson"`` the mean of the spikes).
             keep_outputs: keep every output over time in ``result.simulation``.
 
         Returns:

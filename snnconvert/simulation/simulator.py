@@ -17,6 +17,7 @@ from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
 from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
+from snnconvert.simulation.encoding import PoissonInput, check_encoding
 from snnconvert.simulation.events import (
     DENSE_ABOVE,
     can_project_into,
@@ -46,7 +47,14 @@ class Simulator:
         dt: step length in seconds.
         initial_state: ``"uniform"`` (default), ``"half"`` or ``"zeros"`` (see
             :func:`~snnconvert.simulation.state.initial_voltage`).
-        seed: seed of the generator behind ``initial_state="uniform"``.
+        seed: seed of the generators behind ``initial_state="uniform"`` and Poisson input.
+        input_encoding: how an input held constant over time is presented:
+            ``"constant"`` (default) as the current itself at every step, or
+            ``"poisson"`` as rate-coded spikes (values must be in ``[0, 1]``; see
+            :mod:`snnconvert.simulation.encoding`). Inputs given over time are taken as
+            they are in either case.
+        max_rate: with ``"poisson"``, the firing rate in Hz of an input of value 1
+            (default 1000); ``max_rate * dt`` must be <= 1.
         chunk_steps: steps per window; ``None`` picks the largest window that fits
             the memory budget.
         jit_compile: compile the closed-form spike computation of populations fed a
@@ -54,13 +62,14 @@ class Simulator:
     """
 
     def __init__(self, graph, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None,
-                 jit_compile=True):
+                 jit_compile=True, input_encoding="constant", max_rate=None):
         self.graph = graph
         self.dt = check_positive_number("dt", dt)
         self.initial_state = check_choice("initial_state", initial_state, INITIAL_STATES)
         self.seed = check_positive_int("seed", seed, minimum=0)
         self.chunk_steps = None if chunk_steps is None else check_positive_int("chunk_steps", chunk_steps)
         self.jit_compile = bool(jit_compile)
+        self.input_encoding, self.max_rate = check_encoding(input_encoding, max_rate, self.dt)
         self._compiled = {}
         self._plans = {}
 
@@ -128,17 +137,30 @@ class Simulator:
                 # States of synapses and other stateful nodes, carried from window to window.
                 node_states[node.name] = STATEFUL_OPS[type(node)].initial_state(node, size)
         window = self._window(size, n_steps)
+        sources = self._input_sources(batch, temporal, first_sample)
+        temporal = tuple(not isinstance(source, np.ndarray) or is_temporal
+                         for source, is_temporal in zip(sources, temporal))
         pieces = []
         for start in range(0, n_steps, window):
             steps = min(window, n_steps - start)
             chunk_inputs = tuple(
-                tf.constant(array[:, start:start + steps] if is_temporal else array)
-                for array, is_temporal in zip(batch, temporal)
+                tf.constant(_window_of(source, is_temporal, start, steps))
+                for source, is_temporal in zip(sources, temporal)
             )
-            step = self._compiled_window(steps, tuple(temporal), probes)
+            step = self._compiled_window(steps, temporal, probes)
             outputs, activity, probed, neuron_states, node_states = step(chunk_inputs, neuron_states, node_states)
             pieces.append((outputs, activity, probed))
         return _merge_windows(pieces)
+
+    def _input_sources(self, batch, temporal, first_sample):
+        """Per input, its array, or for a Poisson-encoded constant input the
+        :class:`PoissonInput` that makes its spikes window by window (never all steps at once)."""
+        if self.input_encoding == "constant":
+            return list(batch)
+        return [
+            array if is_temporal else PoissonInput(array, node.name, first_sample, self.seed, self.max_rate, self.dt)
+            for array, is_temporal, node in zip(batch, temporal, self.graph.inputs)
+        ]
 
     def _window(self, batch_size, n_steps):
         if self.chunk_steps is not None:
@@ -268,6 +290,12 @@ def _event_projections(graph, probes):
         ):
             names.add(node.name)
     return names
+
+
+def _window_of(source, is_temporal, start, steps):
+    if isinstance(source, PoissonInput):
+        return source.next_steps(steps)
+    return source[:, start:start + steps] if is_temporal else source
 
 
 def _merge_windows(pieces):

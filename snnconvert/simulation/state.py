@@ -38,7 +38,13 @@ def initial_voltage(kind, population, shape, first_sample, seed=0):
         stream = zlib.crc32(population.encode())
         voltage = np.empty(shape, dtype=np.float32)
         for offset in range(shape[0]):
-            rng = np.random.default_rng((seed, stream, first_sample + offset))
-            voltage[offset] = rng.random(shape[1:], dtype=np.float32)
+            voltage[offset] = sample_generator(seed, stream, first_sample + offset).random(shape[1:], dtype=np.float32)
         return voltage
     raise ValueError(f"`initial_state` must be one of {INITIAL_STATES}. Received: {kind!r}")
+
+
+def sample_generator(seed, stream, sample):
+    """The random generator of one sample: seeded by the user's ``seed``, a ``stream``
+    number (what is drawn, e.g. a hash of the population's name) and the sample's index
+    in the dataset, so draws do not depend on how the data is batched."""
+    return np.random.default_rng((seed, stream, sample))
