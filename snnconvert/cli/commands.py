@@ -40,11 +40,12 @@ def evaluate(args):
     result = network.evaluate(
         x, y, args.n_steps, batch_size=args.batch_size, readout=args.readout,
         readout_steps=args.readout_steps, readout_tau=args.readout_tau, progress=not args.quiet, dt=args.dt,
-        initial_state=args.initial_state,
+        initial_state=args.initial_state, **_encoding_options(args),
     )
     report = evaluation_report(
         network, result, model=str(args.model), dataset=args.dataset, scale=args.scale,
         synapse=args.synapse, neuron_type=args.neuron_type, initial_state=args.initial_state,
+        input_encoding=args.input_encoding, max_rate=args.max_rate,
         wall_time_s=time.perf_counter() - start,
         calibration=None if calibration is None else calibration.to_dict(),
     )
@@ -74,7 +75,7 @@ def sweep(args):
         output=args.output, batch_size=args.batch_size, progress=not args.quiet,
         readout=args.readout, readout_steps=args.readout_steps, readout_tau=args.readout_tau, dt=args.dt,
         initial_state=args.initial_state, settings=settings, conversion_options=_conversion_options(args),
-        **calibration_options,
+        **_encoding_options(args), **calibration_options,
     )
     header = (f"{'scale':>8} {'synapse':>8} {'steps':>6} {'accuracy':>9} {'spikes/img':>11} "
               f"{'synops/img':>12} {'t-to-acc':>8} {'time s':>7}")
@@ -113,6 +114,14 @@ def _convert(args, model):
     network = convert(model, scale_firing_rates=args.scale if calibration is None else calibration,
                       synapse=args.synapse, **_conversion_options(args))
     return network, calibration
+
+
+def _encoding_options(args):
+    """The input encoding for ``evaluate``; none for the default constant current, so a sweep
+    begun before Poisson input existed still resumes."""
+    if args.input_encoding == "constant":
+        return {}
+    return {"input_encoding": args.input_encoding, "max_rate": args.max_rate}
 
 
 def _conversion_options(args):

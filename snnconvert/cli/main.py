@@ -9,6 +9,7 @@ from snnconvert.conversion.context import MAX_POOLING_MODES, NON_SPIKING_MODES
 from snnconvert.errors import ConversionError, ModelLoadError
 from snnconvert.metrics.evaluation import READOUTS
 from snnconvert.neurons import NEURON_TYPES
+from snnconvert.simulation.encoding import DEFAULT_MAX_RATE, INPUT_ENCODINGS
 from snnconvert.simulation.state import INITIAL_STATES
 
 # Errors a user can fix from the message alone: printed as one line, no traceback.
@@ -99,6 +100,13 @@ def _add_simulation_options(parser, multiple):
                         default=[30] if multiple else 30, help="timesteps (default 30)")
     parser.add_argument("--dt", type=float, default=0.001, help="step length in seconds (default 0.001)")
     parser.add_argument("--initial-state", default="uniform", choices=INITIAL_STATES)
+    parser.add_argument("--input-encoding", default="constant", choices=INPUT_ENCODINGS,
+                        help="present each input as a constant current (default), or as Poisson spikes firing "
+                        "at value x max rate, each worth 1/(max rate x dt) so the mean input is the value; "
+                        "poisson needs inputs in [0, 1]")
+    parser.add_argument("--max-rate", type=float,
+                        help=f"with --input-encoding poisson: rate in Hz of an input of value 1, at most 1/dt "
+                        f"(default {DEFAULT_MAX_RATE:g})")
     parser.add_argument("--readout", default="last", choices=READOUTS,
                         help="argmax of the last step, of the mean of the last --readout-steps, or of the "
                         "output low-pass filtered with --readout-tau (default last)")
@@ -147,6 +155,10 @@ def _resolve_dependent_options(args):
             setattr(args, key, default)
         elif "auto" not in scales:
             raise ValueError(f"--{key.replace('_', '-')} only applies with --scale auto.")
+    if getattr(args, "input_encoding", None) == "poisson":
+        args.max_rate = DEFAULT_MAX_RATE if args.max_rate is None else args.max_rate
+    elif getattr(args, "max_rate", None) is not None:
+        raise ValueError("--max-rate only applies with --input-encoding poisson.")
     for key, (readout, default) in _READOUT_OPTIONS.items():
         if not hasattr(args, key):
             continue
