@@ -196,6 +196,13 @@ class _Builder:
         if node.rank not in (1, 2) or not isinstance(node, ConvolutionNode):
             raise self._refuse(node, f"NIR has 1-D and 2-D convolutions only; this is {node.kind}.")
         value = self._spatial_input(node, node.rank)
+        if node.groups > 1:
+            # nir 1.0 takes a convolution's input channels from its weight (in / groups), so a
+            # file with grouped weights fails nir's own type check when it is read back
+            raise self._refuse(
+                node, f"it is a grouped or depthwise convolution ({node.groups} groups), which NIR 1.0's "
+                "Conv type check rejects; use groups=1.",
+            )
         in_spatial = self.graph[node.inputs[0]].shape[:-1]
         padding = self._padding(node, in_spatial)
         weight = np.ascontiguousarray(np.moveaxis(node.kernel, (-1, -2), (0, 1)))
