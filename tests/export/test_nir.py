@@ -26,14 +26,13 @@ def _export_and_read(net, tmp_path):
     return nir.read(str(path))
 
 
-def _channels_first(array):
-    """``[batch, steps, *spatial, C]`` -> ``[batch, steps, C, *spatial]`` (flat values unchanged)."""
-    return np.moveaxis(array, -1, 2) if array.ndim > 3 else array
-
-
-def _spike_counts(net, result, name):
-    """Spikes per step of a neuron population, from snnconvert's probe, laid out as in NIR."""
-    return np.round(_channels_first(result.probes[name]) * DT / net.graph[name].amplitude, 3)
+def _spike_counts(net, result, name, nir_shape):
+    """Spikes per step of a neuron population, from snnconvert's probe, laid out as in
+    NIR (``[batch, steps, *nir_shape]``): channels-last values are moved channels first."""
+    values = result.probes[name]
+    if values.shape[2:] != tuple(nir_shape):
+        values = np.moveaxis(values, -1, 2)
+    return np.round(values * DT / net.graph[name].amplitude, 3)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +87,7 @@ def test_mnist_cnn_spikes_match_the_reference_simulator_exactly(tmp_path, mnist_
     result = net.run(mnist_images, 30, initial_state="zeros", probes=populations, progress=False)
     reference = run_nir_graph(graph, np.moveaxis(mnist_images, -1, 1), 30, DT, if_reading="subtractive")
     for name in populations:
-        counts = _spike_counts(net, result, name)
+        counts = _spike_counts(net, result, name, graph.nodes[name].r.shape)
         assert counts.sum() > 1000, "the check needs spikes"
         np.testing.assert_array_equal(reference[name] * DT, counts, err_msg=name)
     np.testing.assert_allclose(reference["output.output"], result.output, rtol=1e-4, atol=1e-4)
@@ -99,7 +98,7 @@ def test_mnist_cnn_with_synapses_matches_the_reference_simulator(tmp_path, mnist
     graph = _export_and_read(net, tmp_path)
     result = net.run(mnist_images, 30, initial_state="zeros", probes=["conv2.neurons"], progress=False)
     reference = run_nir_graph(graph, np.moveaxis(mnist_images, -1, 1), 30, DT, if_reading="subtractive")
-    counts = _spike_counts(net, result, "conv2.neurons")
+    counts = _spike_counts(net, result, "conv2.neurons", graph.nodes["conv2.neurons"].r.shape)
     # float32 against float64 sums may move a spike that lands on the threshold by a step
     assert np.mean(reference["conv2.neurons"] * DT != counts) < 1e-5
     output = reference["output.output"]
@@ -132,6 +131,9 @@ SMALL_NETWORKS = {
     "global_average_pool": lambda: _small_model(
         keras.layers.Conv2D(5, 3, activation="relu"), keras.layers.GlobalAveragePooling2D(),
         keras.layers.Dense(2), input_shape=(6, 7, 2)),
+    "channels_first": lambda: _small_model(
+        keras.layers.Conv2D(3, 3, activation="relu", data_format="channels_first"),
+        keras.layers.Flatten(), keras.layers.Dense(2), input_shape=(2, 7, 6)),
     "dense_only": lambda: _small_model(
         keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2), input_shape=(5,)),
 }
@@ -145,10 +147,12 @@ def test_small_networks_match_the_reference_simulator(name, tmp_path):
     x = np.abs(np.random.default_rng(0).normal(size=(4, *model.inputs[0].shape[1:]))).astype(np.float32)
     populations = [node.name for node in net.graph.neuron_nodes]
     result = net.run(x, 20, initial_state="zeros", probes=populations, progress=False)
-    nir_input = np.moveaxis(x, -1, 1) if x.ndim > 2 else x
+    (nir_input_shape,) = [node.output_type["output"] for node in graph.nodes.values() if isinstance(node, nir.Input)]
+    # channels_first data enters NIR as it is; channels-last data is moved channels first
+    nir_input = x if tuple(nir_input_shape) == x.shape[1:] else np.moveaxis(x, -1, 1)
     reference = run_nir_graph(graph, nir_input, 20, DT, if_reading="subtractive")
     for population in populations:
-        counts = _spike_counts(net, result, population)
+        counts = _spike_counts(net, result, population, graph.nodes[population].r.shape)
         assert counts.sum() > 0
         np.testing.assert_array_equal(reference[population] * DT, counts, err_msg=population)
     output = f"{net.graph.outputs[0]}.output"

@@ -1,0 +1,45 @@
+"""``snnconvert export MODEL -o PATH``: the command writes the network as a NIR file."""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+nir = pytest.importorskip("nir")
+
+from snnconvert.cli.export import add_export_command  # noqa: E402
+from snnconvert.export import nir as nir_export  # noqa: E402
+
+MNIST_CNN = Path(__file__).resolve().parents[2] / "models" / "mnist_cnn.h5"
+
+
+def _run(argv):
+    parser = argparse.ArgumentParser(prog="snnconvert")
+    add_export_command(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def test_export_writes_scale_and_synapse_into_the_file(tmp_path, capsys):
+    path = tmp_path / "net.nir"
+    _run(["export", str(MNIST_CNN), "-o", str(path), "--scale", "4", "--synapse", "0.01"])
+    graph = nir.read(str(path))
+    assert np.all(graph.nodes["conv2.neurons"].r == 4)
+    np.testing.assert_allclose(graph.nodes["conv2.neurons.amplitude"].scale, 0.25)
+    np.testing.assert_allclose(graph.nodes["conv2.synapse"].tau, 0.01)
+    assert f"wrote {path}" in capsys.readouterr().out
+
+
+def test_export_without_synapse_or_scale_has_no_filters_or_amplitudes(tmp_path):
+    path = tmp_path / "net.nir"
+    _run(["export", str(MNIST_CNN), "-o", str(path), "--scale", "1", "--synapse", "0"])
+    kinds = sorted(type(node).__name__ for node in nir.read(str(path)).nodes.values())
+    assert kinds == ["Affine", "Conv2d", "Conv2d", "Flatten", "IF", "IF", "Input", "Output"]
+
+
+def test_export_without_nir_names_the_extra_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "nir", None)
+    with pytest.raises(ImportError, match=r'pip install "snnconvert\[nir\]"'):
+        nir_export.to_nir(object())
