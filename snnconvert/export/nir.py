@@ -36,6 +36,7 @@ from snnconvert.ir import (
     SynapseNode,
 )
 from snnconvert.neurons.rectified import SpikingRectifiedLinear
+from snnconvert.synapses import Lowpass
 
 __all__ = ["ExportError", "export_nir", "to_nir"]
 
@@ -193,7 +194,7 @@ class _Builder:
         return _Value(self._emit(node.name, nir_node, value.nir_name), np.arange(node.size))
 
     def _convolution(self, node):
-        if node.rank not in (1, 2) or not isinstance(node, ConvolutionNode):
+        if node.rank not in (1, 2):
             raise self._refuse(node, f"NIR has 1-D and 2-D convolutions only; this is {node.kind}.")
         value = self._spatial_input(node, node.rank)
         if node.groups > 1:
@@ -289,9 +290,9 @@ class _Builder:
 
     def _synapse(self, node):
         value = self._single_input(node)
-        tau = getattr(node.synapse, "tau", None)
-        if type(node.synapse).__name__ != "Lowpass" or tau is None:
+        if not isinstance(node.synapse, Lowpass):
             raise self._refuse(node, f"only low-pass synapses map to NIR's LI, not {node.synapse!r}.")
+        tau = node.synapse.tau
         filtered = self.nir.LI(
             tau=np.full(value.shape, tau, np.float32),
             r=np.ones(value.shape, np.float32),
