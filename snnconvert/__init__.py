@@ -9,6 +9,7 @@
 from snnconvert.calibration import Calibration, calibrate
 from snnconvert.conversion import convert
 from snnconvert.errors import ConversionError, ModelLoadError
+from snnconvert.export import export_nir
 from snnconvert.loading import load_keras_model
 from snnconvert.network import SpikingNetwork
 from snnconvert.neurons import LIF, LIFRate, NeuronType, RectifiedLinear, SpikingRectifiedLinear
@@ -29,5 +30,6 @@ __all__ = [
     "SpikingRectifiedLinear",
     "calibrate",
     "convert",
+    "export_nir",
     "load_keras_model",
 ]

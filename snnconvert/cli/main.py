@@ -1,10 +1,11 @@
-"""Argument parsing and error handling for ``snnconvert inspect | evaluate | sweep``."""
+"""Argument parsing and error handling for ``snnconvert inspect | evaluate | sweep | export``."""
 
 import argparse
 import sys
 
 from snnconvert.calibration import DEFAULT_PERCENTILE, DEFAULT_TARGET_RATE
 from snnconvert.cli import commands
+from snnconvert.cli.export import add_export_command
 from snnconvert.conversion.context import MAX_POOLING_MODES, NON_SPIKING_MODES
 from snnconvert.errors import ConversionError, ModelLoadError
 from snnconvert.metrics.evaluation import READOUTS
@@ -48,6 +49,7 @@ def build_parser():
                        "and an existing file is resumed")
     sweep.add_argument("--plot", help="also draw accuracy and spikes against scale into this PNG")
     sweep.set_defaults(run=commands.sweep)
+    add_export_command(subcommands)
     return parser
 
 
