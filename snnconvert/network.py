@@ -84,6 +84,7 @@ class SpikingNetwork:
         n_steps = check_positive_int("n_steps", n_steps)
         simulator = self.simulator(**simulator_options)
         tally = AccuracyTally(readout, readout_steps, readout_tau, simulator.dt)
+        tally.check_steps(n_steps)  # before any batch is simulated
         collector = ActivityCollector(self.graph, probes=())
         compare = compare_keras and self.keras_model is not None
         batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress)

@@ -101,12 +101,15 @@ class AccuracyTally:
         self.keras_correct = 0
         self.keras_samples = 0
 
-    def add(self, outputs, labels, keras_scores=None):
-        if self.readout == "mean" and self.readout_steps > outputs.shape[1]:
+    def check_steps(self, n_steps):
+        if self.readout == "mean" and self.readout_steps > n_steps:
             raise ValueError(
-                f"`readout_steps` ({self.readout_steps}) exceeds n_steps ({outputs.shape[1]}); "
+                f"`readout_steps` ({self.readout_steps}) exceeds n_steps ({n_steps}); "
                 "average over at most the simulated steps."
             )
+
+    def add(self, outputs, labels, keras_scores=None):
+        self.check_steps(outputs.shape[1])
         labels = as_labels(labels, len(outputs), int(np.prod(outputs.shape[2:])))
         self.n_samples += len(labels)
         scores = readout_scores(outputs, self.readout, self.readout_steps, self.readout_tau, self.dt)

@@ -137,7 +137,7 @@ def _note_keras_bias_bug(layer, shape, context):
     # channels-last ``bias_add`` whenever x's last axis also has C entries.
     if layer.use_bias and shape[-1] == shape[0]:
         context.notes.append(
-            f"{layer.name}: channels_first with as many channels as entries on the last axis "
+            f"{context.scoped(layer.name)}: channels_first with as many channels as entries on the last axis "
             f"({shape[0]}); Keras's TensorFlow backend then adds the bias along the last axis "
             "(a Keras bug), while the converted network adds it per channel as the layer "
             "defines, so the two differ by the bias's placement."

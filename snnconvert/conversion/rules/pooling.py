@@ -77,7 +77,7 @@ def _max_or_average(layer, inputs, context, spiking, average, options):
     if context.max_pooling == "spiking":
         return _add(spiking, layer, inputs, context, {**options, "input_shape": context.shape_of(inputs[0])})
     context.notes.append(
-        f"{layer.name} ({type(layer).__name__}) now averages its inputs instead of taking their "
+        f"{context.scoped(layer.name)} ({type(layer).__name__}) now averages its inputs instead of taking their "
         "maximum (max_pooling='average'): the network computes a different function than the "
         "Keras model and its accuracy changes. Check it (rate mode shows the effect without "
         "spikes), or convert with max_pooling='spiking'."
