@@ -35,6 +35,7 @@ from snnconvert.ir import (
     ReshapeNode,
     SynapseNode,
 )
+from snnconvert.ir.geometry import same_padding
 from snnconvert.neurons.rectified import SpikingRectifiedLinear
 from snnconvert.synapses import Lowpass
 
@@ -231,14 +232,16 @@ class _Builder:
         if node.padding != "same":
             raise self._refuse(node, f"NIR cannot express {node.padding!r} padding.")
         padding = []
-        for size, kernel, stride, dilation in zip(in_spatial, node.kernel.shape[:-2], node.strides, node.dilation_rate):
-            total = max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
-            if total % 2:
+        for size, size_out, kernel, stride, dilation in zip(
+            in_spatial, node.shape[:-1], node.kernel.shape[:-2], node.strides, node.dilation_rate
+        ):
+            before, after = same_padding(size, size_out, stride, dilation * (kernel - 1) + 1)
+            if before != after:
                 raise self._refuse(
-                    node, f"'same' padding here needs {total} zeros, one more after than before, and NIR pads "
-                    "both sides equally; use an odd kernel size with stride 1 or 'valid' padding.",
+                    node, f"'same' padding here needs {before + after} zeros, one more after than before, and NIR "
+                    "pads both sides equally; use an odd kernel size with stride 1 or 'valid' padding.",
                 )
-            padding.append(total // 2)
+            padding.append(before)
         return tuple(padding)
 
     def _average_pool(self, node):

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from snnconvert.ir.geometry import same_padding
 from snnconvert.ir.nodes import Node
 
 __all__ = [
@@ -214,8 +215,10 @@ class ConvolutionTransposeNode(WeightedNode):
         for n, out, size, stride, dilation in zip(
             input_shape[:-1], self.shape[:-1], self.kernel.shape[:-2], self.strides, self.dilation_rate
         ):
-            full = (n - 1) * stride + dilation * (size - 1) + 1
-            crops.append(max(full - out, 0) // 2 if self.padding == "same" else 0)
+            # The transposed convolution's output, padded "same", is the input of the
+            # convolution it transposes: input and output swap roles.
+            span = dilation * (size - 1) + 1
+            crops.append(same_padding(out, n, stride, span)[0] if self.padding == "same" else 0)
         return tuple(crops)
 
     def macs(self, input_shape):

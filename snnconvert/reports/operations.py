@@ -108,8 +108,7 @@ def _pass_through(node, inputs):
         return Signal(_sum_pool(node, inputs[0].tensor), False)
     if isinstance(node, (GlobalAveragePoolNode, GlobalMaxPoolNode)):
         tensor = inputs[0].tensor
-        spatial = list(range(2, len(tensor.shape)) if node.data_format == "channels_first"
-                       else range(1, len(tensor.shape) - 1))
+        spatial = pooling_ops.spatial_axes(len(tensor.shape), node.data_format)
         return Signal(tf.reduce_sum(tensor, axis=spatial, keepdims=node.keepdims), False)
     if isinstance(node, AddNode):
         # A spike into a Subtract or Average still drives one connection.

@@ -13,6 +13,7 @@ scattering to pay off.
 import tensorflow as tf
 
 from snnconvert.ir import Conv2DNode, DenseNode
+from snnconvert.ir.geometry import same_padding
 from snnconvert.neurons import SpikingState
 
 # Above this share of (neuron, step) slots holding a spike, the dense path is faster.
@@ -124,6 +125,4 @@ def _conv_contributions(node, sample, step, neuron, in_shape, batch_size, n_step
 
 
 def _leading_pad(padding, size_in, size_out, stride, span):
-    if padding == "valid":
-        return 0
-    return max((size_out - 1) * stride + span - size_in, 0) // 2
+    return 0 if padding == "valid" else same_padding(size_in, size_out, stride, span)[0]

@@ -138,7 +138,7 @@ class Simulator:
                 node_states[node.name] = STATEFUL_OPS[type(node)].initial_state(node, size)
         window = self._window(size, n_steps)
         sources = self._input_sources(batch, temporal, first_sample)
-        temporal = tuple(not isinstance(source, np.ndarray) or is_temporal
+        temporal = tuple(isinstance(source, PoissonInput) or is_temporal
                          for source, is_temporal in zip(sources, temporal))
         pieces = []
         for start in range(0, n_steps, window):

@@ -58,6 +58,7 @@ import numpy as np
 import tensorflow as tf
 
 from snnconvert.ir import pooling as ir
+from snnconvert.ir.geometry import same_padding
 from snnconvert.simulation.ops.registry import implements, implements_stateful
 from snnconvert.simulation.signals import Signal, map_linear
 
@@ -83,7 +84,7 @@ def _from_channels_last(tensor, data_format):
     return tf.transpose(tensor, [0, rank - 1, *range(1, rank - 1)])
 
 
-def _spatial_axes(rank, data_format):
+def spatial_axes(rank, data_format):
     """Spatial axes of a ``[n, ...]`` tensor of ``rank`` dimensions."""
     return list(range(2, rank)) if data_format == "channels_first" else list(range(1, rank - 1))
 
@@ -102,7 +103,7 @@ def average_pool(node, inputs):
 
 def global_average_pool(node, inputs):
     def apply(x):
-        axes = _spatial_axes(len(x.shape), node.data_format)
+        axes = spatial_axes(len(x.shape), node.data_format)
         return tf.reduce_mean(x, axis=axes, keepdims=node.keepdims)
 
     return map_linear(apply, inputs[0])
@@ -222,7 +223,7 @@ def window_cells(node, input_shape=None):
             count, before = (size - pool) // stride + 1, 0
         else:  # TensorFlow's "same": the odd cell of padding goes at the end
             count = -(-size // stride)
-            before = max((count - 1) * stride + pool - size, 0) // 2
+            before = same_padding(size, count, stride, pool)[0]
         starts.append(np.arange(count) * stride - before)
     positions, inside = [], []
     for offset in itertools.product(*(range(pool) for pool in node.pool_size)):
