@@ -102,9 +102,7 @@ class ConversionContext:
                 f"which {type(neuron_type).__name__} neurons cannot reproduce; they replace plain "
                 "ReLUs only. Use the rectified-linear neuron types for this model."
             )
-        # A nested model's layer is found by its scoped name or by its own name.
-        scale = self._scales.get(key, self._scales.get(layer.name, self._scales[None]))
-        synapse = self._synapses.get(key, self._synapses.get(layer.name, self._synapses[None]))
+        scale, synapse = self._option_for(self._scales, layer), self._option_for(self._synapses, layer)
         self._neuron_layers.append(key)
         neurons = self.add(
             NeuronNode,
@@ -127,6 +125,11 @@ class ConversionContext:
             source=layer.name,
             synapse=synapse,
         )
+
+    def _option_for(self, table, layer):
+        """``layer``'s entry of a per-layer option table: a nested model's layer is found
+        by its scoped name or by its own name; otherwise the global value."""
+        return table.get(self.scoped(layer.name), table.get(layer.name, table[None]))
 
     def swapped_neuron_type(self, activation):
         """The neuron type ``swap_activations`` gives ``activation``, or ``None``."""
@@ -156,8 +159,8 @@ class ConversionContext:
 
     def check_layer_options_used(self):
         """Per-layer options must name layers that own neurons; a typo is not ignored."""
+        known = set(self._neuron_layers) | {name.rsplit("/", 1)[-1] for name in self._neuron_layers}
         for option, table in (("scale_firing_rates", self._scales), ("synapse", self._synapses)):
-            known = set(self._neuron_layers) | {name.rsplit("/", 1)[-1] for name in self._neuron_layers}
             unknown = sorted(name for name in table if name is not None and name not in known)
             if unknown:
                 raise ConversionError(
