@@ -7,6 +7,7 @@ signals, a constant divided by a signal) is not linear: it is refused, or run as
 non-spiking layer when the user allows it (``non_spiking``).
 """
 
+import keras
 import numpy as np
 from keras.src.ops import numpy as keras_numpy  # the classes Keras records for tensor arithmetic
 
@@ -22,7 +23,7 @@ from snnconvert.ir import AffineNode
 def convert_tensor_arithmetic(operation, inputs, context):
     kind = type(operation).__name__
     arguments = list(context.call_arguments.args)
-    tensor_positions = [i for i, a in enumerate(arguments) if _is_tensor(a)]
+    tensor_positions = [i for i, a in enumerate(arguments) if isinstance(a, keras.KerasTensor)]
     if kind == "Negative":
         return _affine(operation, inputs, context, scale=np.float32(-1), offset=np.float32(0))
     if len(tensor_positions) == 2 and kind in ("Add", "Subtract"):
@@ -50,10 +51,6 @@ def convert_tensor_arithmetic(operation, inputs, context):
 def _affine(operation, inputs, context, *, scale, offset):
     return context.add(AffineNode, name=operation.name, inputs=inputs, shape=context.output_shape,
                        source=operation.name, scale=scale, offset=offset)
-
-
-def _is_tensor(value):
-    return hasattr(value, "_keras_history")
 
 
 def _constant(value, shape, operation):

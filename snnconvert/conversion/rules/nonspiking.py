@@ -38,7 +38,7 @@ def _call_structure(arguments, tensors):
         slots.setdefault(id(tensor), position)
 
     def slot(value):
-        return InputSlot(slots[id(value)]) if hasattr(value, "_keras_history") else value
+        return InputSlot(slots[id(value)]) if isinstance(value, keras.KerasTensor) else value
 
     return tuple(keras.tree.map_structure(slot, list(arguments.args))), keras.tree.map_structure(
         slot, dict(arguments.kwargs)
