@@ -43,8 +43,15 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
             n_steps, current.temporal, current.cumulative,
         )
         return Signal(output, temporal=True, cumulative=True), activity, state
+    response = drive_function(node.rectifier, node.gain)
+    return _advance_rates(node, current, lambda tensor: node.neuron_type.rates(tensor, response), n_steps, dt)
+
+
+def _advance_rates(node, current, rates_of, n_steps, dt):
+    """A rate population: output ``amplitude * rate`` at every step, and as activity the
+    expected spike counts, ``|rate| * dt`` summed over the window."""
     current = current.per_step()
-    rates = node.neuron_type.rates(current.tensor, drive_function(node.rectifier, node.gain))
+    rates = rates_of(current.tensor)
     magnitude = tf.abs(rates) if node.rectifier.signed else rates
     per_step = tf.reduce_sum(magnitude, axis=1) if current.temporal else magnitude * n_steps
     return Signal(rates * node.amplitude, temporal=current.temporal), per_step * dt, None
@@ -73,10 +80,7 @@ def _advance_lif(node, current, state, n_steps, dt):
     """LIF populations: rates, or the exact per-step update (no closed form here)."""
     neuron, gain = node.neuron_type, tf.constant(node.gain, tf.float32)
     if not neuron.spiking:
-        current = current.per_step()
-        rates = neuron.rates(current.tensor, gain)
-        per_step = tf.reduce_sum(rates, axis=1) if current.temporal else rates * n_steps
-        return Signal(rates * node.amplitude, temporal=current.temporal), per_step * dt, None
+        return _advance_rates(node, current, lambda tensor: neuron.rates(tensor, gain), n_steps, dt)
     if neuron.tau_ref / node.gain < dt:
         warnings.warn(
             f"Population {node.name!r}: with scale_firing_rates={node.gain:g} its refractory period "
