@@ -34,8 +34,10 @@ def inspect(args):
 
 def evaluate(args):
     model = load_keras_model(args.model)
-    x, y = _load_data(args, model)
+    # Converted before the data is read: the model's own problems (e.g. an input of
+    # unknown size) are reported before any mismatch between it and the data.
     network, calibration = _convert(args, model)
+    x, y = _load_data(args, model)
     start = time.perf_counter()
     result = network.evaluate(
         x, y, args.n_steps, batch_size=args.batch_size, readout=args.readout,
@@ -60,6 +62,7 @@ def evaluate(args):
 
 def sweep(args):
     model = load_keras_model(args.model)
+    convert(model, **_conversion_options(args))  # the model's own problems first, as in evaluate
     x, y = _load_data(args, model)
     settings = {"model": str(args.model), "dataset": args.dataset, "split": args.split,
                 "pixel_scale": args.pixel_scale, **_conversion_options(args)}
@@ -92,9 +95,6 @@ def sweep(args):
 
 
 def _load_data(args, model):
-    # The model's own problems (e.g. an input of unknown size) are reported before any
-    # mismatch between it and the data.
-    convert(model, **_conversion_options(args))
     images, labels, pixel_scale = load_labelled_data(args.dataset, args.split, data_dir=args.data_dir)
     if args.n_test is not None:
         if args.n_test < 1:
@@ -110,10 +110,12 @@ def _load_data(args, model):
 
 def _convert(args, model):
     """``(network, calibration)``: the network with --scale (calibrated for auto; else ``None``)."""
-    calibration = _calibration(args, model) if args.scale == "auto" else None
-    network = convert(model, scale_firing_rates=args.scale if calibration is None else calibration,
-                      synapse=args.synapse, **_conversion_options(args))
-    return network, calibration
+    options = _conversion_options(args)
+    if args.scale != "auto":
+        return convert(model, scale_firing_rates=args.scale, synapse=args.synapse, **options), None
+    convert(model, **options)  # the model's own problems before any data is read
+    calibration = _calibration(args, model)
+    return convert(model, scale_firing_rates=calibration, synapse=args.synapse, **options), calibration
 
 
 def _encoding_options(args):
@@ -137,7 +139,6 @@ def _calibration(args, model):
         )
     if args.calibration_samples < 1:
         raise ValueError(f"`--calibration-samples` must be >= 1. Received: {args.calibration_samples}")
-    convert(model, **_conversion_options(args))  # as in _load_data: the model's problems first
     images, pixel_scale, source = _calibration_images(args.dataset, args.data_dir)
     if len(model.inputs) != 1:
         raise ValueError("The command line calibrates single-input models; use snnconvert.calibrate.")
