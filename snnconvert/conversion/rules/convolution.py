@@ -15,6 +15,7 @@ from keras import layers
 
 from snnconvert.conversion.activations import apply_activation
 from snnconvert.conversion.registry import register
+from snnconvert.conversion.rules.reshaping import add_channels_last
 from snnconvert.conversion.weights import kernel_and_bias, read_bias, read_weight
 from snnconvert.ir import (
     Conv1DNode,
@@ -117,11 +118,7 @@ def _channels_last(layer, x, context, add_linear):
     if channels_first:
         _note_keras_bias_bug(layer, shape, context)
         rank = len(shape) - 1
-        in_shape = context.shape_of(x)
-        x = context.add(
-            PermuteNode, name=f"{layer.name}.channels_last", inputs=[x], shape=(*in_shape[1:], in_shape[0]),
-            source=layer.name, dims=(*range(1, rank + 1), 0),
-        )
+        x = add_channels_last(layer, x, context)
         shape = (*shape[1:], shape[0])
     y = add_linear(x, shape)
     if channels_first:
