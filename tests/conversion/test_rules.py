@@ -167,7 +167,9 @@ SINGLE_LAYER_CASES = {
         [GlobalAveragePool2DNode],
     ),
     "gap_keepdims_then_conv": (
-        lambda: seq((6, 6, 2), L.Conv2D(4, 3, activation="relu"), L.GlobalAveragePooling2D(keepdims=True), L.Conv2D(3, 1)),
+        lambda: seq(
+            (6, 6, 2), L.Conv2D(4, 3, activation="relu"), L.GlobalAveragePooling2D(keepdims=True), L.Conv2D(3, 1)
+        ),
         [GlobalAveragePool2DNode],
     ),
 }
@@ -183,7 +185,9 @@ def test_single_layer_rate_mode_equals_keras(case):
 
 
 def test_relu_layers_create_named_populations():
-    model = built(lambda: seq((6,), L.Dense(5, activation="relu", name="hidden"), L.ReLU(name="act"), L.Dense(2, name="out")))
+    model = built(
+        lambda: seq((6,), L.Dense(5, activation="relu", name="hidden"), L.ReLU(name="act"), L.Dense(2, name="out"))
+    )
     net = check_rate_matches_keras(model)
     assert [node.name for node in net.graph.neuron_nodes] == ["hidden.neurons", "act.neurons"]
     assert [node.source for node in net.graph.neuron_nodes] == ["hidden", "act"]
@@ -301,7 +305,9 @@ def _add_two_dense(x):
 
 
 def _add_three_conv(x):
-    return L.Add()([L.Conv2D(3, 3, padding="same")(x), L.Conv2D(3, 1)(x), L.Conv2D(3, 3, padding="same", activation="relu")(x)])
+    return L.Add()(
+        [L.Conv2D(3, 3, padding="same")(x), L.Conv2D(3, 1)(x), L.Conv2D(3, 3, padding="same", activation="relu")(x)]
+    )
 
 
 def _add_with_input(x):
@@ -403,7 +409,15 @@ def test_output_softmax_that_also_feeds_another_layer_is_not_silently_dropped():
 
 # ---------------------------------------------------------- scale and synapse options
 def test_scale_firing_rates_does_not_change_rate_outputs():
-    model = built(lambda: seq((6, 6, 2), L.Conv2D(3, 3, activation="relu", name="c"), L.Flatten(), L.Dense(4, activation="relu", name="d"), L.Dense(2)))
+    model = built(
+        lambda: seq(
+            (6, 6, 2),
+            L.Conv2D(3, 3, activation="relu", name="c"),
+            L.Flatten(),
+            L.Dense(4, activation="relu", name="d"),
+            L.Dense(2),
+        )
+    )
     net = check_rate_matches_keras(model, scale_firing_rates=7.0)
     for node in net.graph.neuron_nodes:
         assert node.gain == pytest.approx(7.0)
@@ -426,7 +440,12 @@ def test_per_layer_synapse_filters_the_named_layer_only(filtered):
     filter factor to the output of the filtered layer only.
     """
     model = built(
-        lambda: seq((6,), L.Dense(5, activation="relu", name="a"), L.Dense(4, activation="relu", name="b"), L.Dense(3, name="out"))
+        lambda: seq(
+            (6,),
+            L.Dense(5, activation="relu", name="a"),
+            L.Dense(4, activation="relu", name="b"),
+            L.Dense(3, name="out"),
+        )
     )
     tau, dt, n_steps = 0.01, 0.001, 5
     net = snnconvert.convert(model, neuron_type="rate", synapse={filtered: tau})
@@ -554,7 +573,9 @@ def test_vgg_sequential_and_functional_convert_to_the_same_graph():
     a = snnconvert.convert(sequential, neuron_type="rate")
     b = snnconvert.convert(functional_model, neuron_type="rate")
     assert [node.kind for node in a.graph] == [node.kind for node in b.graph]
-    np.testing.assert_allclose(a.run(x, 2, progress=False).output, b.run(x, 2, progress=False).output, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        a.run(x, 2, progress=False).output, b.run(x, 2, progress=False).output, rtol=1e-6, atol=1e-6
+    )
 
 
 def test_residual_block_folds_both_batch_normalizations():
