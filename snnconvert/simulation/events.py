@@ -15,6 +15,7 @@ import tensorflow as tf
 from snnconvert.ir import Conv2DNode, DenseNode
 from snnconvert.ir.geometry import same_padding
 from snnconvert.neurons import SpikingState
+from snnconvert.simulation import kernels
 
 # Above this share of (neuron, step) slots holding a spike, the dense path is faster.
 DENSE_ABOVE = 0.01
@@ -76,12 +77,15 @@ def constant_spike_events(increment, state, n_steps, before, after):
     return (sample, local, neuron), counts, SpikingState(voltage, state.initial, elapsed + n_steps)
 
 
-def project_events(node, events, in_shape, batch_size, n_steps, spike_value):
+def project_events(node, events, in_shape, batch_size, n_steps, spike_value, compiled=False):
     """Per-step output ``[batch, steps, ...]`` of ``node`` driven by spike ``events``.
 
     Each spike adds ``spike_value`` times its row of weights; the bias is added at
-    every step.
+    every step. With ``compiled`` (and the CPU kernel available) one op does it all,
+    sample by sample in cache, with the very same sums.
     """
+    if compiled and kernels.available():
+        return _project_compiled(node, events, in_shape, batch_size, n_steps, spike_value)
     sample, step, neuron = events
     if isinstance(node, DenseNode):
         rows = tf.gather(tf.constant(node.kernel), neuron)
@@ -93,6 +97,25 @@ def project_events(node, events, in_shape, batch_size, n_steps, spike_value):
     summed = tf.math.unsorted_segment_sum(rows * spike_value, segment, n_segments)
     output = tf.reshape(summed, [batch_size, n_steps, *node.shape])
     return output if node.bias is None else output + tf.constant(node.bias)
+
+
+def _project_compiled(node, events, in_shape, batch_size, n_steps, spike_value):
+    if isinstance(node, DenseNode):  # a 1x1 convolution of a 1x1 image with in_shape channels
+        kernel = node.kernel.reshape(1, 1, *node.kernel.shape)
+        output = kernels.project_events(events, kernel, node.bias, spike_value, batch_size=batch_size,
+                                        n_steps=n_steps, in_shape=(1, 1, in_shape[0]), out_shape=(1, 1))
+        return tf.reshape(output, [batch_size, n_steps, *node.shape])
+    rows_in, cols_in, _ = in_shape
+    k_rows, k_cols = node.kernel.shape[:2]
+    (stride_r, stride_c), (dil_r, dil_c) = node.strides, node.dilation_rate
+    out_rows, out_cols, _ = node.shape
+    padding = (
+        _leading_pad(node.padding, rows_in, out_rows, stride_r, (k_rows - 1) * dil_r + 1),
+        _leading_pad(node.padding, cols_in, out_cols, stride_c, (k_cols - 1) * dil_c + 1),
+    )
+    return kernels.project_events(events, node.kernel, node.bias, spike_value, batch_size=batch_size,
+                                  n_steps=n_steps, in_shape=in_shape, out_shape=(out_rows, out_cols),
+                                  strides=node.strides, dilation=node.dilation_rate, leading_padding=padding)
 
 
 def _conv_contributions(node, sample, step, neuron, in_shape, batch_size, n_steps):

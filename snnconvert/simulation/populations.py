@@ -12,9 +12,11 @@ import warnings
 
 import tensorflow as tf
 
-from snnconvert.neurons import LIFRate, drive
+from snnconvert.neurons import LIFRate, SpikingRectifiedLinear, SpikingState, drive
 from snnconvert.neurons.base import differences
+from snnconvert.simulation import kernels
 from snnconvert.simulation.signals import Signal
+from snnconvert.synapses import Lowpass
 
 
 def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
@@ -34,6 +36,8 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
     """
     if isinstance(node.neuron_type, LIFRate):
         return _advance_lif(node, current, state, n_steps, dt)
+    if node.neuron_type.spiking and current.temporal and jit_compile and _kernel_serves(node):
+        return _advance_with_kernel(node, current, state, dt)
     if node.neuron_type.spiking:
         update = _compiled(_spiking_update, jit_compile and not current.temporal)
         # Scalars go in as tensors: one compiled function then serves every scale.
@@ -71,6 +75,26 @@ def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_
     return running * spike_value, spikes, state
 
 
+def _kernel_serves(node):
+    """Whether the compiled CPU kernel can run this population's step-by-step update."""
+    return type(node.neuron_type) is SpikingRectifiedLinear and kernels.available()
+
+
+def _advance_with_kernel(node, current, state, dt):
+    plain = node.rectifier.is_plain
+    if not plain:
+        # Keras's rectifier options are evaluated here; the kernel integrates the result.
+        current = Signal(drive_function(node.rectifier, node.gain)(current.per_step().tensor), temporal=True)
+    output, counts, voltage = kernels.integrate_spiking_relu(
+        current.tensor, state.voltage,
+        gain=tf.constant(node.gain, tf.float32), dt=tf.constant(dt, tf.float32),
+        spike_value=tf.constant(node.amplitude / dt, tf.float32),
+        rectify=plain, cumulative=current.cumulative, signed=node.rectifier.signed,
+    )
+    state = SpikingState(voltage, state.initial, state.elapsed + current.tensor.shape[1])
+    return Signal(output, temporal=True, cumulative=True), counts, state
+
+
 def drive_function(rectifier, gain):
     """Voltage rise per second of a rectified-linear neuron, as a function of the current."""
     return lambda current: drive(current, gain, rectifier)
@@ -95,13 +119,20 @@ def _advance_lif(node, current, state, n_steps, dt):
     return Signal(output, temporal=True, cumulative=True), running[:, -1], state
 
 
-def advance_synapse(node, signal, state, n_steps, dt):
-    """Filter ``signal`` through the node's synapse; returns ``(output, state)`` per step."""
+def advance_synapse(node, signal, state, n_steps, dt, compiled=True):
+    """Filter ``signal`` through the node's synapse; returns ``(output, state)`` per step.
+
+    With ``compiled`` (and the CPU kernel available) a low-pass synapse on a per-step
+    signal runs as its recurrence in one pass; otherwise as TensorFlow's matrix product.
+    """
     signal = signal.per_step()
-    if signal.temporal:
-        filtered, state = node.synapse.filter(signal.tensor, state, dt)
-    else:
+    if not signal.temporal:
         filtered, state = node.synapse.filter_constant(signal.tensor, n_steps, state, dt)
+    elif compiled and isinstance(node.synapse, Lowpass) and kernels.available():
+        decay = tf.constant(node.synapse.decay(dt), tf.float32)
+        filtered, state = kernels.lowpass(signal.tensor, state, decay)
+    else:
+        filtered, state = node.synapse.filter(signal.tensor, state, dt)
     return Signal(filtered, temporal=True), state
 
 

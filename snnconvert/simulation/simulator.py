@@ -209,7 +209,7 @@ class Simulator:
                     neuron_states[node.name] = neuron_state
             elif isinstance(node, SynapseNode):
                 values[node.name], node_states[node.name] = advance_synapse(
-                    node, values[node.inputs[0]], node_states[node.name], n_steps, self.dt
+                    node, values[node.inputs[0]], node_states[node.name], n_steps, self.dt, self.jit_compile
                 )
             elif type(node) in STATEFUL_OPS:
                 values[node.name], node_states[node.name] = STATEFUL_OPS[type(node)].advance(
@@ -247,7 +247,8 @@ class Simulator:
         def scattered():
             events, counts, new_state = constant_spike_events(increment, flat_state, n_steps, before, after)
             spike_value = population.amplitude / self.dt
-            output = project_events(consumer, events, population.shape, batch, n_steps, spike_value)
+            output = project_events(consumer, events, population.shape, batch, n_steps, spike_value,
+                                    compiled=self.jit_compile)
             new_state = SpikingState(unflat(new_state.voltage), state.initial, new_state.elapsed)
             return output, unflat(counts), new_state
 

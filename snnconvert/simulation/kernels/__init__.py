@@ -1,0 +1,86 @@
+"""Compiled CPU kernel for the step-by-step update of spiking ReLU populations.
+
+A population fed a current that varies over time (every layer after the first) is
+integrated step by step: ``v += max(g J, 0) dt; n = floor(v); v -= n``. As TensorFlow
+ops that is a handful of passes over memory per step, which Keras never pays: it fuses
+its ReLU into the convolution. The kernel (``spiking_relu.cc``, a TensorFlow op built
+on first use, see :mod:`.build`) does the whole window in one pass over the current,
+parallel over samples and blocks of neurons.
+
+It performs the float32 operations of the TensorFlow path
+(:meth:`~snnconvert.neurons.SpikingRectifiedLinear.cumulative_counts`) in the same
+order, so both give bit-identical spikes, voltages and outputs; the tests check this.
+"""
+
+import tensorflow as tf
+
+from snnconvert.simulation.kernels import build
+
+
+def available():
+    """Whether the kernel can serve here: it is built, and tensors live on the CPU."""
+    return not tf.config.list_logical_devices("GPU") and build.load() is not None
+
+
+def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, cumulative, signed):
+    """The spiking ReLU update over a window (call only when :func:`available`).
+
+    Args:
+        current: ``[batch, steps, ...]`` float32 current, per step or (``cumulative``)
+            summed up to each step.
+        voltage: ``[batch, ...]`` voltage before the first step.
+        gain, dt, spike_value: float32 scalar tensors; ``spike_value = amplitude / dt``.
+        rectify: apply ``max(gain * J, 0)``; otherwise ``current`` already holds the
+            drive (a rectifier with Keras's options, computed by TensorFlow).
+        signed: count negative spikes by their magnitude.
+
+    Returns:
+        ``(output, counts, voltage)``: ``spike_value`` times the spikes emitted up to
+        each step, shaped like ``current``; the window's spikes per neuron and the
+        voltage after the last step, both ``[batch, ...]``.
+    """
+    shape = tf.shape(current)
+    output, counts, new_voltage = build.load().snnconvert_integrate_spiking_relu(
+        tf.reshape(current, [shape[0], shape[1], -1]),
+        tf.reshape(voltage, [shape[0], -1]),
+        gain, dt, spike_value,
+        rectify=rectify, cumulative=cumulative, signed_spikes=signed,
+    )
+    state_shape = tf.shape(voltage)
+    return tf.reshape(output, shape), tf.reshape(counts, state_shape), tf.reshape(new_voltage, state_shape)
+
+
+def lowpass(signal, state, decay):
+    """The low-pass recurrence ``y[t] = decay * y[t-1] + (1 - decay) * x[t]`` over a
+    window (call only when :func:`available`): ``signal`` ``[batch, steps, ...]``,
+    ``state`` ``[batch, ...]`` (the output before the first step), ``decay`` a float32
+    scalar tensor. Returns ``(filtered, state)``.
+
+    The recurrence rounds differently from the TensorFlow path's matrix product, by
+    about one float32 ulp of the output.
+    """
+    shape = tf.shape(signal)
+    filtered, new_state = build.load().snnconvert_lowpass(
+        tf.reshape(signal, [shape[0], shape[1], -1]), tf.reshape(state, [shape[0], -1]), decay
+    )
+    return tf.reshape(filtered, shape), tf.reshape(new_state, tf.shape(state))
+
+
+def project_events(events, kernel, bias, spike_value, *, batch_size, n_steps, in_shape, out_shape, strides=(1, 1),
+                   dilation=(1, 1), leading_padding=(0, 0)):
+    """Spikes scattered through a 2-D convolution kernel ``[k_rows, k_cols, channels,
+    filters]`` (call only when :func:`available`), as
+    :func:`snnconvert.simulation.events.project_events` does with TensorFlow ops, with
+    the same sums in the same order; the bias (or ``None``) is added at every step.
+
+    ``events`` is ``(sample, step, neuron)``, ``neuron`` indexing the input
+    ``in_shape = (rows, cols, channels)``; returns ``[batch, n_steps, *out_shape, filters]``.
+    """
+    sample, step, neuron = events
+    return build.load().snnconvert_project_events(
+        sample, step, neuron, tf.constant(kernel, tf.float32),
+        tf.constant([] if bias is None else bias, tf.float32), tf.constant(spike_value, tf.float32),
+        tf.cast(batch_size, tf.int32),
+        steps=n_steps, in_shape=list(in_shape), out_shape=list(out_shape), strides=list(strides),
+        dilation=list(dilation), leading_padding=list(leading_padding),
+    )

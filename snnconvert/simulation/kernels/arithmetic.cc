@@ -1,0 +1,111 @@
+// Spiking ReLU, each neuron:  v += max(gain * J, 0) * dt;  n = floor(v);  v -= n
+// with the float32 operations of the TensorFlow path, in the same order, so that both
+// give bit-identical results. Build with -ffp-contract=off: a fused multiply-add
+// would round differently from TensorFlow's separate Mul and AddV2 ops.
+//
+// Low-pass synapse: the recurrence itself, one pass over the signal.
+#include "arithmetic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace snnconvert {
+
+namespace {
+
+// The choices are template parameters and the arrays restrict pointers, so that the
+// inner loop has no branch and no possible aliasing: the compiler vectorises it.
+template <bool kCumulative, bool kRectify>
+void Integrate(const Window& w, int64_t sample, int64_t first, int64_t size, float* __restrict__ v,
+               float* __restrict__ emitted, float* __restrict__ magnitude, float* __restrict__ previous) {
+  const float gain = w.gain, dt = w.dt, spike_value = w.spike_value;
+  for (int64_t step = 0; step < w.steps; ++step) {
+    const int64_t row = (sample * w.steps + step) * w.neurons + first;
+    const float* __restrict__ in = w.current + row;
+    float* __restrict__ out = w.output + row;
+    for (int64_t k = 0; k < size; ++k) {
+      float value = in[k];
+      if (kCumulative) {  // a running sum arrives: its step values are its differences
+        const float running = value;
+        value = running - previous[k];
+        previous[k] = running;
+      }
+      if (kRectify) value = std::max(value * gain, 0.0f);
+      const float level = v[k] + value * dt;
+      const float spikes = std::floor(level);
+      v[k] = level - spikes;
+      emitted[k] += spikes;
+      magnitude[k] += std::fabs(spikes);
+      out[k] = emitted[k] * spike_value;
+    }
+  }
+}
+
+}  // namespace
+
+void IntegrateBlock(const Window& w, int64_t sample, int64_t first, int64_t last) {
+  const int64_t size = last - first;
+  const float* start = w.voltage + sample * w.neurons;
+  std::vector<float> v(start + first, start + last);
+  std::vector<float> emitted(size, 0.0f), magnitude(size, 0.0f), previous(size, 0.0f);
+  auto* integrate = w.cumulative ? (w.rectify ? Integrate<true, true> : Integrate<true, false>)
+                                 : (w.rectify ? Integrate<false, true> : Integrate<false, false>);
+  integrate(w, sample, first, size, v.data(), emitted.data(), magnitude.data(), previous.data());
+  const int64_t at = sample * w.neurons + first;
+  std::copy(v.begin(), v.end(), w.new_voltage + at);
+  const std::vector<float>& counted = w.signed_spikes ? magnitude : emitted;
+  std::copy(counted.begin(), counted.end(), w.counts + at);
+}
+
+void LowpassBlock(const Filtering& f, int64_t sample, int64_t first, int64_t last) {
+  const int64_t size = last - first;
+  const float keep = f.decay, take = 1.0f - f.decay;
+  std::vector<float> y(f.state + sample * f.size + first, f.state + sample * f.size + last);
+  float* __restrict__ level = y.data();
+  for (int64_t step = 0; step < f.steps; ++step) {
+    const int64_t row = (sample * f.steps + step) * f.size + first;
+    const float* __restrict__ in = f.signal + row;
+    float* __restrict__ out = f.filtered + row;
+    for (int64_t k = 0; k < size; ++k) {
+      level[k] = keep * level[k] + take * in[k];
+      out[k] = level[k];
+    }
+  }
+  std::copy(y.begin(), y.end(), f.new_state + sample * f.size + first);
+}
+
+void ProjectSample(const Projection& p, int64_t sample, const int64_t* events, int64_t count) {
+  const int64_t filters = p.filters, frame = p.out_rows * p.out_cols * filters;
+  float* __restrict__ slab = p.output + sample * p.steps * frame;
+  std::fill(slab, slab + p.steps * frame, 0.0f);
+  const float spike_value = p.spike_value;
+  // Events in their given order, and each one's kernel offsets row-major: every output
+  // cell sums its contributions in the order of the TensorFlow path, so both agree.
+  for (int64_t e = 0; e < count; ++e) {
+    const int64_t neuron = p.neuron[events[e]];
+    const int64_t row = neuron / (p.cols * p.channels), col = (neuron / p.channels) % p.cols;
+    const int64_t channel = neuron % p.channels;
+    float* __restrict__ at_step = slab + p.step[events[e]] * frame;
+    for (int64_t kr = 0; kr < p.k_rows; ++kr) {
+      const int64_t reach_r = row + p.pad_r - kr * p.dilation_r;
+      if (reach_r < 0 || reach_r % p.stride_r != 0 || reach_r >= p.out_rows * p.stride_r) continue;
+      for (int64_t kc = 0; kc < p.k_cols; ++kc) {
+        const int64_t reach_c = col + p.pad_c - kc * p.dilation_c;
+        if (reach_c < 0 || reach_c % p.stride_c != 0 || reach_c >= p.out_cols * p.stride_c) continue;
+        const float* __restrict__ weights = p.kernel + ((kr * p.k_cols + kc) * p.channels + channel) * filters;
+        float* __restrict__ cell = at_step + ((reach_r / p.stride_r) * p.out_cols + reach_c / p.stride_c) * filters;
+        for (int64_t f = 0; f < filters; ++f) cell[f] += weights[f] * spike_value;
+      }
+    }
+  }
+  if (p.bias != nullptr) {
+    const float* __restrict__ bias = p.bias;
+    for (int64_t cell = 0; cell < p.steps * p.out_rows * p.out_cols; ++cell) {
+      float* __restrict__ values = slab + cell * filters;
+      for (int64_t f = 0; f < filters; ++f) values[f] += bias[f];
+    }
+  }
+}
+
+}  // namespace snnconvert

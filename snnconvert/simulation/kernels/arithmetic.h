@@ -1,0 +1,62 @@
+// The kernels' arithmetic, free of TensorFlow: arithmetic.cc is compiled for the very
+// CPU it runs on (-march=native), which TensorFlow's headers do not always build with.
+#ifndef SNNCONVERT_ARITHMETIC_H_
+#define SNNCONVERT_ARITHMETIC_H_
+
+#include <cstdint>
+
+namespace snnconvert {
+
+// Neurons handled together by one task: their state stays in cache across the steps.
+constexpr int64_t kBlock = 512;
+
+// One window of steps for a batch: current and output are [batch, steps, neurons],
+// voltage, counts and new_voltage [batch, neurons].
+struct Window {
+  const float* current;
+  const float* voltage;
+  float gain, dt, spike_value;
+  bool rectify, cumulative, signed_spikes;
+  int64_t steps, neurons;
+  float* output;
+  float* counts;
+  float* new_voltage;
+};
+
+// Neurons [first, last) of one sample, over all the window's steps.
+void IntegrateBlock(const Window& w, int64_t sample, int64_t first, int64_t last);
+
+// The low-pass synapse y[t] = decay * y[t-1] + (1 - decay) * x[t] for elements
+// [first, last) of one sample; signal and filtered are [batch, steps, size], state
+// (before the window) and new_state [batch, size].
+struct Filtering {
+  const float* signal;
+  const float* state;
+  float decay;
+  int64_t steps, size;
+  float* filtered;
+  float* new_state;
+};
+
+void LowpassBlock(const Filtering& f, int64_t sample, int64_t first, int64_t last);
+
+// Spikes scattered through a 2-D convolution (a Dense layer is the 1x1 case): each
+// spike adds spike_value times its kernel rows to the output cells it reaches, then
+// the bias is added. output is [batch, steps, out_rows, out_cols, filters].
+struct Projection {
+  const int32_t* step;
+  const int32_t* neuron;  // index into the input [rows, cols, channels]
+  const float* kernel;    // [k_rows, k_cols, channels, filters]
+  const float* bias;      // [filters], or nullptr
+  float spike_value;
+  int64_t steps, rows, cols, channels, k_rows, k_cols, filters;
+  int64_t out_rows, out_cols, stride_r, stride_c, dilation_r, dilation_c, pad_r, pad_c;
+  float* output;
+};
+
+// The events of one sample, given by their indices (in order) into step and neuron.
+void ProjectSample(const Projection& p, int64_t sample, const int64_t* events, int64_t count);
+
+}  // namespace snnconvert
+
+#endif  // SNNCONVERT_ARITHMETIC_H_

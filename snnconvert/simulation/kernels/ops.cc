@@ -1,0 +1,252 @@
+// TensorFlow CPU ops for the step-by-step updates of a window of steps (see
+// __init__.py for why they exist); the arithmetic is in arithmetic.cc. This part
+// checks shapes, allocates outputs and shares the work among TensorFlow's CPU threads.
+
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/core/util/work_sharder.h"
+#include "arithmetic.h"
+
+namespace snnconvert {
+
+namespace {
+
+// Runs block(sample, first, last) over blocks of kBlock elements of every sample, in
+// parallel on TensorFlow's CPU threads; cost is the cycles per element, roughly.
+void ForEachBlock(tensorflow::OpKernelContext* context, int64_t batch, int64_t size, int64_t cost,
+                  const std::function<void(int64_t, int64_t, int64_t)>& block) {
+  const int64_t blocks = (size + kBlock - 1) / kBlock;
+  const auto* workers = context->device()->tensorflow_cpu_worker_threads();
+  tensorflow::Shard(workers->num_threads, workers->workers, batch * blocks, std::max<int64_t>(1, kBlock * cost),
+                    [&](int64_t begin, int64_t end) {
+                      for (int64_t task = begin; task < end; ++task) {
+                        const int64_t first = (task % blocks) * kBlock;
+                        block(task / blocks, first, std::min(first + kBlock, size));
+                      }
+                    });
+}
+
+}  // namespace
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+
+REGISTER_OP("SnnconvertIntegrateSpikingRelu")
+    .Input("current: float")        // [batch, steps, neurons], per step or running sum
+    .Input("voltage: float")        // [batch, neurons]
+    .Input("gain: float")           // scalars
+    .Input("dt: float")
+    .Input("spike_value: float")
+    .Attr("rectify: bool")          // apply max(gain * J, 0); else J is the drive already
+    .Attr("cumulative: bool")       // J is a running sum over the window's steps
+    .Attr("signed_spikes: bool")    // count negative spikes by magnitude
+    .Output("output: float")        // spike_value * spikes emitted up to each step
+    .Output("counts: float")        // [batch, neurons] spikes in the window
+    .Output("new_voltage: float")   // [batch, neurons]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      c->set_output(2, c->input(1));
+      return absl::OkStatus();
+    });
+
+
+class IntegrateSpikingReluOp : public OpKernel {
+ public:
+  explicit IntegrateSpikingReluOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("rectify", &rectify_));
+    OP_REQUIRES_OK(context, context->GetAttr("cumulative", &cumulative_));
+    OP_REQUIRES_OK(context, context->GetAttr("signed_spikes", &signed_spikes_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& current = context->input(0);
+    const Tensor& voltage = context->input(1);
+    OP_REQUIRES(context, current.dims() == 3 && voltage.dims() == 2 &&
+                             current.dim_size(0) == voltage.dim_size(0) &&
+                             current.dim_size(2) == voltage.dim_size(1),
+                absl::InvalidArgumentError("expected current [batch, steps, n] and voltage [batch, n]"));
+    Tensor* output = nullptr;
+    Tensor* counts = nullptr;
+    Tensor* new_voltage = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(0, current.shape(), &output));
+    OP_REQUIRES_OK(context, context->allocate_output(1, voltage.shape(), &counts));
+    OP_REQUIRES_OK(context, context->allocate_output(2, voltage.shape(), &new_voltage));
+
+    Window w;
+    w.current = current.flat<float>().data();
+    w.voltage = voltage.flat<float>().data();
+    w.gain = context->input(2).scalar<float>()();
+    w.dt = context->input(3).scalar<float>()();
+    w.spike_value = context->input(4).scalar<float>()();
+    w.rectify = rectify_;
+    w.cumulative = cumulative_;
+    w.signed_spikes = signed_spikes_;
+    w.steps = current.dim_size(1);
+    w.neurons = current.dim_size(2);
+    w.output = output->flat<float>().data();
+    w.counts = counts->flat<float>().data();
+    w.new_voltage = new_voltage->flat<float>().data();
+
+    ForEachBlock(context, current.dim_size(0), w.neurons, w.steps * 8,
+                 [&w](int64_t sample, int64_t first, int64_t last) { IntegrateBlock(w, sample, first, last); });
+  }
+
+ private:
+  bool rectify_ = true;
+  bool cumulative_ = false;
+  bool signed_spikes_ = false;
+};
+
+REGISTER_KERNEL_BUILDER(Name("SnnconvertIntegrateSpikingRelu").Device(tensorflow::DEVICE_CPU),
+                        IntegrateSpikingReluOp);
+
+REGISTER_OP("SnnconvertLowpass")
+    .Input("signal: float")     // [batch, steps, size]
+    .Input("state: float")      // [batch, size], the output before the first step
+    .Input("decay: float")      // exp(-dt / tau)
+    .Output("filtered: float")  // [batch, steps, size]
+    .Output("new_state: float")
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      return absl::OkStatus();
+    });
+
+class LowpassOp : public OpKernel {
+ public:
+  explicit LowpassOp(OpKernelConstruction* context) : OpKernel(context) {}
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& signal = context->input(0);
+    const Tensor& state = context->input(1);
+    OP_REQUIRES(context, signal.dims() == 3 && state.dims() == 2 && signal.dim_size(0) == state.dim_size(0) &&
+                             signal.dim_size(2) == state.dim_size(1),
+                absl::InvalidArgumentError("expected signal [batch, steps, n] and state [batch, n]"));
+    Tensor* filtered = nullptr;
+    Tensor* new_state = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(0, signal.shape(), &filtered));
+    OP_REQUIRES_OK(context, context->allocate_output(1, state.shape(), &new_state));
+    Filtering f;
+    f.signal = signal.flat<float>().data();
+    f.state = state.flat<float>().data();
+    f.decay = context->input(2).scalar<float>()();
+    f.steps = signal.dim_size(1);
+    f.size = signal.dim_size(2);
+    f.filtered = filtered->flat<float>().data();
+    f.new_state = new_state->flat<float>().data();
+    ForEachBlock(context, signal.dim_size(0), f.size, f.steps * 3,
+                 [&f](int64_t sample, int64_t first, int64_t last) { LowpassBlock(f, sample, first, last); });
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("SnnconvertLowpass").Device(tensorflow::DEVICE_CPU), LowpassOp);
+
+REGISTER_OP("SnnconvertProjectEvents")
+    .Input("sample: int32")       // [events], sorted or not
+    .Input("step: int32")         // [events]
+    .Input("neuron: int32")       // [events], index into the input [rows, cols, channels]
+    .Input("kernel: float")       // [k_rows, k_cols, channels, filters]
+    .Input("bias: float")         // [filters], or [0] for none
+    .Input("spike_value: float")  // scalar
+    .Input("batch: int32")        // scalar
+    .Attr("steps: int")
+    .Attr("in_shape: list(int)")  // rows, cols, channels
+    .Attr("out_shape: list(int)")  // out_rows, out_cols (filters come from the kernel)
+    .Attr("strides: list(int)")
+    .Attr("dilation: list(int)")
+    .Attr("leading_padding: list(int)")
+    .Output("output: float")      // [batch, steps, out_rows, out_cols, filters]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      int steps;
+      std::vector<int> out_shape;
+      TF_RETURN_IF_ERROR(c->GetAttr("steps", &steps));
+      TF_RETURN_IF_ERROR(c->GetAttr("out_shape", &out_shape));
+      c->set_output(0, c->MakeShape({c->UnknownDim(), steps, out_shape[0], out_shape[1], c->Dim(c->input(3), 3)}));
+      return absl::OkStatus();
+    });
+
+class ProjectEventsOp : public OpKernel {
+ public:
+  explicit ProjectEventsOp(OpKernelConstruction* context) : OpKernel(context) {
+    std::vector<int> in_shape, out_shape, strides, dilation, padding;
+    OP_REQUIRES_OK(context, context->GetAttr("steps", &steps_));
+    OP_REQUIRES_OK(context, context->GetAttr("in_shape", &in_shape));
+    OP_REQUIRES_OK(context, context->GetAttr("out_shape", &out_shape));
+    OP_REQUIRES_OK(context, context->GetAttr("strides", &strides));
+    OP_REQUIRES_OK(context, context->GetAttr("dilation", &dilation));
+    OP_REQUIRES_OK(context, context->GetAttr("leading_padding", &padding));
+    OP_REQUIRES(context, in_shape.size() == 3 && out_shape.size() == 2 && strides.size() == 2 &&
+                             dilation.size() == 2 && padding.size() == 2,
+                absl::InvalidArgumentError("in_shape has 3 entries; out_shape, strides, dilation, padding 2"));
+    geometry_ = {in_shape[0], in_shape[1], in_shape[2], out_shape[0], out_shape[1], strides[0], strides[1],
+                 dilation[0], dilation[1], padding[0], padding[1]};
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& sample = context->input(0);
+    const Tensor& kernel = context->input(3);
+    const Tensor& bias = context->input(4);
+    const int64_t batch = context->input(6).scalar<int32_t>()();
+    const int64_t events = sample.NumElements();
+    OP_REQUIRES(context, kernel.dims() == 4 && kernel.dim_size(2) == geometry_[2],
+                absl::InvalidArgumentError("kernel must be [k_rows, k_cols, channels, filters]"));
+    OP_REQUIRES(context, context->input(1).NumElements() == events && context->input(2).NumElements() == events,
+                absl::InvalidArgumentError("sample, step and neuron must have one entry per event"));
+    const int64_t filters = kernel.dim_size(3);
+    Tensor* output = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(
+                                0, TensorShape({batch, steps_, geometry_[3], geometry_[4], filters}), &output));
+
+    // Each sample's events, in their given order (a stable counting sort): samples are
+    // then projected in parallel, each into its own slab of the output.
+    const int32_t* owner = sample.flat<int32_t>().data();
+    std::vector<int64_t> first(batch + 1, 0), order(events);
+    for (int64_t e = 0; e < events; ++e) {
+      OP_REQUIRES(context, owner[e] >= 0 && owner[e] < batch, absl::InvalidArgumentError("sample out of range"));
+      ++first[owner[e] + 1];
+    }
+    for (int64_t b = 0; b < batch; ++b) first[b + 1] += first[b];
+    std::vector<int64_t> filled(first.begin(), first.end() - 1);
+    for (int64_t e = 0; e < events; ++e) order[filled[owner[e]]++] = e;
+
+    Projection p;
+    p.step = context->input(1).flat<int32_t>().data();
+    p.neuron = context->input(2).flat<int32_t>().data();
+    p.kernel = kernel.flat<float>().data();
+    p.bias = bias.NumElements() == filters ? bias.flat<float>().data() : nullptr;
+    p.spike_value = context->input(5).scalar<float>()();
+    p.steps = steps_;
+    p.rows = geometry_[0], p.cols = geometry_[1], p.channels = geometry_[2];
+    p.k_rows = kernel.dim_size(0), p.k_cols = kernel.dim_size(1), p.filters = filters;
+    p.out_rows = geometry_[3], p.out_cols = geometry_[4];
+    p.stride_r = geometry_[5], p.stride_c = geometry_[6];
+    p.dilation_r = geometry_[7], p.dilation_c = geometry_[8];
+    p.pad_r = geometry_[9], p.pad_c = geometry_[10];
+    p.output = output->flat<float>().data();
+
+    const auto* workers = context->device()->tensorflow_cpu_worker_threads();
+    const int64_t cost = steps_ * geometry_[3] * geometry_[4] * filters * 2 + (events / std::max<int64_t>(1, batch)) *
+                                                                                 p.k_rows * p.k_cols * filters;
+    tensorflow::Shard(workers->num_threads, workers->workers, batch, std::max<int64_t>(1, cost),
+                      [&](int64_t begin, int64_t end) {
+                        for (int64_t b = begin; b < end; ++b) ProjectSample(p, b, &order[first[b]], first[b + 1] - first[b]);
+                      });
+  }
+
+ private:
+  int steps_ = 0;
+  std::vector<int64_t> geometry_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("SnnconvertProjectEvents").Device(tensorflow::DEVICE_CPU), ProjectEventsOp);
+
+}  // namespace snnconvert
