@@ -15,6 +15,7 @@ Each figure is the best of ``--repeats`` runs after a warm-up.
 """
 
 import argparse
+import functools
 import os
 import time
 
@@ -29,14 +30,18 @@ from snnconvert.data import load_dataset  # noqa: E402
 from snnconvert.loading import load_keras_model  # noqa: E402
 
 
-def best_time(function, repeats):
-    function()  # warm-up: tracing and compilation are not what we measure
-    times = []
+def best_times(functions, repeats):
+    """The best of ``repeats`` timings of each function, measured in turns (a, b, c, a,
+    b, c, ...) so that a passing load on the machine slows them all alike."""
+    for function in functions.values():
+        function()  # warm-up: tracing and compilation are not what we measure
+    times = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
 
 
 def main(argv=None):
@@ -60,18 +65,20 @@ def main(argv=None):
         for _ in range(args.n_steps):
             keras_call(batch).numpy()
 
-    reference = best_time(keras_window, args.repeats)
-    work = args.batch_size * args.n_steps
-    rows = [("keras x n_steps", f"{reference * 1e3:.1f}", "1.00", f"{work / reference:,.0f}")]
+    runs = {"keras x n_steps": keras_window}
     for synapse in (None, args.synapse):
         network = snnconvert.convert(keras_model, scale_firing_rates=args.scale, synapse=synapse)
         for jit in (False, True):
-            def simulate():
-                network.run(batch, args.n_steps, batch_size=args.batch_size, progress=False, jit_compile=jit)
-
-            elapsed = best_time(simulate, args.repeats)
-            label = f"snn synapse={synapse or 'none'} xla={'on' if jit else 'off'}"
-            rows.append((label, f"{elapsed * 1e3:.1f}", f"{elapsed / reference:.2f}", f"{work / elapsed:,.0f}"))
+            label = f"snn synapse={synapse or 'none'} compiled={'on' if jit else 'off'}"
+            runs[label] = functools.partial(network.run, batch, args.n_steps, batch_size=args.batch_size,
+                                            progress=False, jit_compile=jit)
+    timings = best_times(runs, args.repeats)
+    reference = timings["keras x n_steps"]
+    work = args.batch_size * args.n_steps
+    rows = [
+        (label, f"{elapsed * 1e3:.1f}", f"{elapsed / reference:.2f}", f"{work / elapsed:,.0f}")
+        for label, elapsed in timings.items()
+    ]
 
     print(f"model {args.model}, batch {args.batch_size}, n_steps {args.n_steps}, scale {args.scale:g}, "
           f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}")
