@@ -84,8 +84,14 @@ def assert_same_as_reference(reference):
     return check
 
 
-def free_ports(count):
-    """Ports free on the loopback interface now (bound to port 0, then released)."""
+@pytest.fixture
+def free_ports():
+    """``free_ports(count)``: ports free on the loopback interface now (bound to port 0,
+    then released for the processes to bind)."""
+    return _free_ports
+
+
+def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     try:
         for sock in sockets:
