@@ -10,8 +10,9 @@ mapping and the conventions, in short:
   index, so a flatten of a ``[C, H, W]`` tensor feeds the next dense layer the same
   products as snnconvert's ``[H, W, C]`` flatten.
 * A spiking ReLU population becomes ``nir.IF(r=gain, v_threshold=1, v_reset=0)``; its
-  spike amplitude, when not 1, becomes a ``nir.Scale`` node after it. Weights and
-  biases are written unchanged (only transposed or reordered).
+  spike amplitude, when not 1, becomes a ``nir.Scale`` node after it. Where weights
+  can take them, both factors are folded into the weights instead (``r = 1``, no
+  ``Scale``), which more NIR importers read; see ``nir_scales``.
 * A low-pass synapse becomes ``nir.LI(tau, r=1, v_leak=0)``.
 
 ``nir`` is an optional dependency, imported only when an export runs.
@@ -23,6 +24,7 @@ import math
 import numpy as np
 
 from snnconvert.errors import ConversionError
+from snnconvert.export.nir_scales import plan_scale_folding
 from snnconvert.ir import (
     AffineNode,
     AveragePool2DNode,
@@ -113,6 +115,7 @@ class _Builder:
         self.nodes = {}
         self.edges = []
         self.values = {}
+        self.folding = plan_scale_folding(graph)
 
     # -------------------------------------------------------------- helpers
 
@@ -187,11 +190,10 @@ class _Builder:
         if len(value.shape) != 1:
             shape = self.graph[node.inputs[0]].shape
             raise self._refuse(node, f"NIR's Affine needs a flat input; this one has shape {shape}.")
-        weight = np.ascontiguousarray(node.kernel[value.index].T)
-        if node.bias is None:
-            nir_node = self.nir.Linear(weight=weight)
-        else:
-            nir_node = self.nir.Affine(weight=weight, bias=np.asarray(node.bias))
+        weight = self._folded_weight(node, node.kernel[value.index].T)
+        # Affine with zero bias rather than Linear: Sinabs 2.0.3 reads only Affine
+        bias = np.zeros(node.size, node.kernel.dtype) if node.bias is None else node.bias
+        nir_node = self.nir.Affine(weight=weight, bias=self._folded_bias(node, bias))
         return _Value(self._emit(node.name, nir_node, value.nir_name), np.arange(node.size))
 
     def _convolution(self, node):
@@ -207,8 +209,9 @@ class _Builder:
             )
         in_spatial = self.graph[node.inputs[0]].shape[:-1]
         padding = self._padding(node, in_spatial)
-        weight = np.ascontiguousarray(np.moveaxis(node.kernel, (-1, -2), (0, 1)))
-        bias = np.zeros(node.kernel.shape[-1], node.kernel.dtype) if node.bias is None else np.asarray(node.bias)
+        weight = self._folded_weight(node, np.moveaxis(node.kernel, (-1, -2), (0, 1)))
+        bias = np.zeros(node.kernel.shape[-1], node.kernel.dtype) if node.bias is None else node.bias
+        bias = self._folded_bias(node, bias)
         if node.rank == 1:
             nir_node = self.nir.Conv1d(
                 input_shape=int(in_spatial[0]), weight=weight, stride=node.strides[0], padding=padding[0],
@@ -224,6 +227,14 @@ class _Builder:
             computed = tuple(nir_node.output_type["output"])
             raise self._refuse(node, f"NIR would compute shape {computed}, not {expected}.")
         return _Value(self._emit(node.name, nir_node, value.nir_name), _channels_first(node.shape))
+
+    def _folded_weight(self, node, weight):
+        factor = self.folding.weight_factor.get(node.name, 1.0)
+        return np.ascontiguousarray(np.asarray(weight) * np.asarray(factor, np.asarray(weight).dtype))
+
+    def _folded_bias(self, node, bias):
+        factor = self.folding.bias_factor.get(node.name, 1.0)
+        return np.asarray(bias) * np.asarray(factor, np.asarray(bias).dtype)
 
     def _padding(self, node, in_spatial):
         """Symmetric padding per spatial axis (NIR pads both sides equally)."""
@@ -280,13 +291,14 @@ class _Builder:
                 node, f"its response ({node.rectifier}) is not a plain ReLU, and NIR's IF neuron has no "
                 "slope, threshold shift or ceiling on its input.",
             )
+        gain = 1.0 if node.name in self.folding.unit_gain else node.gain
         neurons = self.nir.IF(
-            r=np.full(value.shape, node.gain, np.float32),
+            r=np.full(value.shape, gain, np.float32),
             v_threshold=np.ones(value.shape, np.float32),
             v_reset=np.zeros(value.shape, np.float32),
         )
         name = self._emit(node.name, neurons, value.nir_name)
-        if node.amplitude != 1:
+        if node.amplitude != 1 and node.name not in self.folding.no_amplitude:
             amplitude = self.nir.Scale(scale=np.full(value.shape, node.amplitude, np.float32))
             name = self._emit(f"{node.name}.amplitude", amplitude, name)
         return _Value(name, value.index)

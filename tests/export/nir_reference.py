@@ -7,7 +7,7 @@ over the step); the ``Input`` value is held constant over the run. Integrate-and
 (``v' = r * I``) advances ``v += dt * r * I`` per step; the leaky integrator
 (``tau * v' = v_leak - v + r * I``) uses the exact solution for an input held over the step.
 
-Two readings of ``nir.IF`` firing are available:
+Three readings of ``nir.IF`` firing are available:
 
 * ``"nir"``, NIR's text: a spike when ``v > v_threshold``, at most one per step, and
   ``v`` set to ``v_reset``.
@@ -15,6 +15,9 @@ Two readings of ``nir.IF`` firing are available:
   ``floor(v / v_threshold)`` spikes per step (several allowed) and each spike subtracts
   ``v_threshold``; the continuous-time limit of both readings agrees for currents
   that do not go negative.
+* ``"clipped"``, Sinabs's ``IAF`` as ``sinabs.from_nir`` builds it: the current is not
+  rectified, spikes and reset are subtractive as above, and the voltage is clipped
+  below at ``-v_threshold`` after each step.
 """
 
 import numpy as np
@@ -126,10 +129,16 @@ def _integrate_and_fire(node, current, states, name, dt, reading):
         voltage = voltage + dt * node.r * current
         spikes = (voltage > node.v_threshold).astype(np.float64)
         voltage = np.where(spikes > 0, node.v_reset, voltage)
-    else:
+    elif reading == "subtractive":
         voltage = voltage + dt * node.r * np.maximum(current, 0)
         spikes = np.floor(voltage / node.v_threshold)
         voltage = voltage - spikes * node.v_threshold
+    elif reading == "clipped":
+        voltage = voltage + dt * node.r * current
+        spikes = np.maximum(np.floor(voltage / node.v_threshold), 0)
+        voltage = np.maximum(voltage - spikes * node.v_threshold, -node.v_threshold)
+    else:
+        raise ValueError(f"unknown IF reading {reading!r}")
     states[name] = voltage
     return spikes / dt
 

@@ -28,7 +28,8 @@ def _export_and_read(net, tmp_path):
 
 def _spike_counts(net, result, name, nir_shape):
     """Spikes per step of a neuron population, from snnconvert's probe, laid out as in
-    NIR (``[batch, steps, *nir_shape]``): channels-last values are moved channels first."""
+    NIR (``[batch, steps, *nir_shape]``): channels-last values are moved channels first
+    (so a test network's shapes must tell the layouts apart: not ``[3, 3, 3]``)."""
     values = result.probes[name]
     if values.shape[2:] != tuple(nir_shape):
         values = np.moveaxis(values, -1, 2)
@@ -49,33 +50,47 @@ def test_mnist_cnn_reads_back_with_nir_types_shapes_and_weights(tmp_path):
     graph = _export_and_read(net, tmp_path)
     types = {name: type(node).__name__ for name, node in graph.nodes.items()}
     assert types == {
-        "input": "Input", "conv1": "Conv2d", "conv1.neurons": "IF", "conv1.neurons.amplitude": "Scale",
-        "conv1.synapse": "LI", "conv2": "Conv2d", "conv2.neurons": "IF", "conv2.neurons.amplitude": "Scale",
-        "conv2.synapse": "LI", "flatten": "Flatten", "output": "Affine", "output.output": "Output",
+        "input": "Input", "conv1": "Conv2d", "conv1.neurons": "IF", "conv1.synapse": "LI",
+        "conv2": "Conv2d", "conv2.neurons": "IF", "conv2.synapse": "LI", "flatten": "Flatten",
+        "output": "Affine", "output.output": "Output",
     }
-    chain = ["input", "conv1", "conv1.neurons", "conv1.neurons.amplitude"]
+    chain = ["input", "conv1", "conv1.neurons", "conv1.synapse", "conv2"]
     assert all(edge in graph.edges for edge in zip(chain, chain[1:]))
     assert ("output", "output.output") in graph.edges
     assert len(graph.edges) == len(graph.nodes) - 1
 
+    # the gain 4 is folded into the weights and biases feeding each population, the
+    # amplitude 1/4 into the weights its spikes reach
     conv1, conv2, dense = net.graph["conv1"], net.graph["conv2"], net.graph["output"]
     assert list(graph.nodes["input"].output_type["output"]) == [1, 28, 28]
     assert tuple(graph.nodes["conv1"].input_shape) == (28, 28)
     assert list(graph.nodes["conv2"].output_type["output"]) == [64, 12, 12]
-    np.testing.assert_array_equal(graph.nodes["conv1"].weight, conv1.kernel.transpose(3, 2, 0, 1))
-    np.testing.assert_array_equal(graph.nodes["conv2"].weight, conv2.kernel.transpose(3, 2, 0, 1))
-    np.testing.assert_array_equal(graph.nodes["conv1"].bias, conv1.bias)
+    np.testing.assert_allclose(graph.nodes["conv1"].weight, 4 * conv1.kernel.transpose(3, 2, 0, 1), rtol=1e-6)
+    np.testing.assert_allclose(graph.nodes["conv1"].bias, 4 * conv1.bias, rtol=1e-6)
+    np.testing.assert_allclose(graph.nodes["conv2"].weight, conv2.kernel.transpose(3, 2, 0, 1), rtol=1e-6)
+    np.testing.assert_allclose(graph.nodes["conv2"].bias, 4 * conv2.bias, rtol=1e-6)
     assert tuple(graph.nodes["conv2"].stride) == (2, 2) and tuple(graph.nodes["conv2"].padding) == (0, 0)
     # NIR flattens [C, H, W]; row c*144 + h*12 + w of the exported weight is Keras's row (h*12 + w)*64 + c
     rows = dense.kernel.reshape(12, 12, 64, 10).transpose(2, 0, 1, 3).reshape(9216, 10)
-    np.testing.assert_array_equal(graph.nodes["output"].weight, rows.T)
+    np.testing.assert_allclose(graph.nodes["output"].weight, rows.T / 4, rtol=1e-6)
     np.testing.assert_array_equal(graph.nodes["output"].bias, dense.bias)
 
     neurons = graph.nodes["conv1.neurons"]
     assert neurons.r.shape == (32, 26, 26)
-    assert np.all(neurons.r == 4.0) and np.all(neurons.v_threshold == 1) and np.all(neurons.v_reset == 0)
-    np.testing.assert_allclose(graph.nodes["conv1.neurons.amplitude"].scale, 0.25)
+    assert np.all(neurons.r == 1) and np.all(neurons.v_threshold == 1) and np.all(neurons.v_reset == 0)
     np.testing.assert_allclose(graph.nodes["conv1.synapse"].tau, 0.005)
+
+
+def test_gain_and_amplitude_stay_where_no_weight_can_take_them():
+    """A population fed by pooling keeps ``r = gain``; one read out directly keeps its
+    ``Scale`` node (the small networks below check both against the reference)."""
+    net = snnconvert.convert(SMALL_NETWORKS["pool_then_relu_readout"](), scale_firing_rates=5.0)
+    graph = snnconvert.export.to_nir(net)
+    pooled, readout = [node.name for node in net.graph.neuron_nodes]
+    assert np.all(graph.nodes[pooled].r == 5) and f"{pooled}.amplitude" not in graph.nodes
+    assert np.all(graph.nodes[readout].r == 1)
+    np.testing.assert_allclose(graph.nodes[f"{readout}.amplitude"].scale, 0.2)
+    assert (f"{readout}.amplitude", f"{net.graph.outputs[0]}.output") in graph.edges
 
 
 def test_mnist_cnn_spikes_match_the_reference_simulator_exactly(tmp_path, mnist_images):
@@ -134,6 +149,9 @@ SMALL_NETWORKS = {
     "channels_first": lambda: _small_model(
         keras.layers.Conv2D(3, 3, activation="relu", data_format="channels_first"),
         keras.layers.Flatten(), keras.layers.Dense(2), input_shape=(2, 7, 6)),
+    "pool_then_relu_readout": lambda: _small_model(
+        keras.layers.Conv2D(4, 3), keras.layers.AveragePooling2D(2), keras.layers.ReLU(),
+        keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"), input_shape=(8, 8, 2)),
     "dense_only": lambda: _small_model(
         keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2), input_shape=(5,)),
 }
