@@ -23,7 +23,8 @@ SCENARIOS = [
 
 
 def evaluate_scenarios(model_path, data_path, strategy):
-    """One JSON-ready record per scenario: accuracies, outputs and every spike count."""
+    """One JSON-ready record per scenario: accuracies, outputs and every spike count; and
+    one of a plain run with a probe."""
     import snnconvert
 
     network = snnconvert.convert(str(model_path), scale_firing_rates=100, synapse={"hidden": 0.01})
@@ -37,13 +38,22 @@ def evaluate_scenarios(model_path, data_path, strategy):
             "accuracy": result.accuracy,
             "accuracy_per_step": result.accuracy_per_step.tolist(),
             "keras_accuracy": result.keras_accuracy,
-            "n_images": result.simulation.n_images,
-            "spikes_per_layer": result.spikes_per_layer,
-            "per_image": {name: a.per_image.tolist() for name, a in result.activity.items()},
-            "per_neuron": {name: a.per_neuron.tolist() for name, a in result.activity.items()},
-            "output": result.simulation.output.tolist(),
+            **_simulation_record(result.simulation),
         })
+    run = network.run(x, N_STEPS, batch_size=9, probes=["conv"], strategy=strategy, progress=False, dt=0.005,
+                      jit_compile=False)
+    records.append({**_simulation_record(run), "probe": run.probes["conv"].tolist()})
     return records
+
+
+def _simulation_record(simulation):
+    return {
+        "n_images": simulation.n_images,
+        "spikes_per_layer": simulation.spikes_per_layer,
+        "per_image": {name: a.per_image.tolist() for name, a in simulation.activity.items()},
+        "per_neuron": {name: a.per_neuron.tolist() for name, a in simulation.activity.items()},
+        "output": simulation.output.tolist(),
+    }
 
 
 def make_strategy(kind):
