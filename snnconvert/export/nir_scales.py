@@ -21,10 +21,10 @@ import dataclasses
 
 from snnconvert.ir import (
     AffineNode,
-    AveragePool2DNode,
+    AveragePoolNode,
     ConvolutionNode,
     DenseNode,
-    GlobalAveragePool2DNode,
+    GlobalAveragePoolNode,
     NeuronNode,
     PermuteNode,
     ReshapeNode,
@@ -34,7 +34,7 @@ from snnconvert.neurons.rectified import SpikingRectifiedLinear
 
 _WEIGHTED = (DenseNode, ConvolutionNode)
 # linear nodes with one input that a spike amplitude passes through unchanged in kind
-_LINEAR_PASSTHROUGH = (SynapseNode, ReshapeNode, PermuteNode, AveragePool2DNode, GlobalAveragePool2DNode, AffineNode)
+_LINEAR_PASSTHROUGH = (SynapseNode, ReshapeNode, PermuteNode, AveragePoolNode, GlobalAveragePoolNode, AffineNode)
 
 
 @dataclasses.dataclass

@@ -152,6 +152,16 @@ SMALL_NETWORKS = {
     "pool_then_relu_readout": lambda: _small_model(
         keras.layers.Conv2D(4, 3), keras.layers.AveragePooling2D(2), keras.layers.ReLU(),
         keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"), input_shape=(8, 8, 2)),
+    "grouped_conv2d": lambda: _small_model(
+        keras.layers.Conv2D(6, 3, groups=2, activation="relu"), keras.layers.Conv2D(4, (3, 3), groups=2),
+        keras.layers.ReLU(), keras.layers.Flatten(), keras.layers.Dense(3), input_shape=(9, 8, 4)),
+    "depthwise": lambda: _small_model(
+        keras.layers.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"),
+        keras.layers.Flatten(), keras.layers.Dense(3), input_shape=(7, 6, 3)),
+    "conv1d_grouped_average_pools": lambda: _small_model(
+        keras.layers.Conv1D(4, 3, groups=2, activation="relu"), keras.layers.AveragePooling1D(2),
+        keras.layers.Conv1D(6, 2, activation="relu"), keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(3), input_shape=(13, 2)),
     "dense_only": lambda: _small_model(
         keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2), input_shape=(5,)),
 }
@@ -213,17 +223,21 @@ UNSUPPORTED = {
     "leaky_relu": (lambda: _conversion(keras.layers.Dense(3), keras.layers.LeakyReLU(0.1, name="leaky"),
                                        keras.layers.Dense(2), input_shape=(4,)), "leaky", "negative slope"),
     "max_pool": (lambda: _conversion(keras.layers.MaxPooling2D(2, name="pool"), keras.layers.Flatten(),
-                                     keras.layers.Dense(2), input_shape=(4, 4, 1)), "pool", "MaxPool2D"),
+                                     keras.layers.Dense(2), input_shape=(4, 4, 1)), "pool",
+                 "no max-pooling node.*max_pooling=\"average\""),
+    "max_pool_1d": (lambda: _conversion(keras.layers.MaxPooling1D(2, name="pool1d"), keras.layers.Flatten(),
+                                        keras.layers.Dense(2), input_shape=(6, 2)), "pool1d", "max_pooling="),
+    "average_pool_1d_same": (lambda: _conversion(keras.layers.AveragePooling1D(2, padding="same", name="padded"),
+                                                 keras.layers.Flatten(), keras.layers.Dense(2), input_shape=(5, 2)),
+                             "padded", "'valid' padding"),
+    "average_pool_3d": (lambda: _conversion(keras.layers.AveragePooling3D(2, name="cube"), keras.layers.Flatten(),
+                                            keras.layers.Dense(2), input_shape=(4, 4, 4, 1)), "cube", "AveragePool3D"),
     "conv3d": (lambda: _conversion(keras.layers.Conv3D(2, 2, name="volume"), input_shape=(3, 3, 3, 1)),
                "volume", "Conv3D"),
     "transposed": (lambda: _conversion(keras.layers.Conv2DTranspose(2, 2, name="up"), input_shape=(3, 3, 1)),
                    "up", "Conv2DTranspose"),
     "even_same_kernel": (lambda: _conversion(keras.layers.Conv2D(2, 2, padding="same", name="even"),
                                              input_shape=(4, 4, 1)), "even", "pads both sides equally"),
-    "grouped": (lambda: _conversion(keras.layers.Conv2D(4, 3, groups=2, name="grouped"), input_shape=(5, 5, 2)),
-                "grouped", "2 groups"),
-    "depthwise": (lambda: _conversion(keras.layers.DepthwiseConv2D(3, name="depthwise"), input_shape=(5, 5, 2)),
-                  "depthwise", "2 groups"),
     "add": (lambda: _add_network(), "sum", "no node for Add"),
 }
 
