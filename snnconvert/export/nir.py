@@ -13,6 +13,8 @@ mapping and the conventions, in short:
   spike amplitude, when not 1, becomes a ``nir.Scale`` node after it. Where weights
   can take them, both factors are folded into the weights instead (``r = 1``, no
   ``Scale``), which more NIR importers read; see ``nir_scales``.
+* A LIF population (without refractory period) becomes ``nir.LIF`` with
+  ``tau = tau_rc / gain``; see ``nir_neurons``.
 * A low-pass synapse becomes ``nir.LI(tau, r=1, v_leak=0)``.
 
 ``nir`` is an optional dependency, imported only when an export runs.
@@ -24,7 +26,7 @@ import math
 import numpy as np
 
 from snnconvert.errors import ConversionError
-from snnconvert.export import nir_pooling
+from snnconvert.export import nir_neurons, nir_pooling
 from snnconvert.export.nir_scales import plan_scale_folding
 from snnconvert.ir import (
     AffineNode,
@@ -42,7 +44,6 @@ from snnconvert.ir import (
     SynapseNode,
 )
 from snnconvert.ir.geometry import same_padding
-from snnconvert.neurons.rectified import SpikingRectifiedLinear
 from snnconvert.synapses import Lowpass
 
 __all__ = ["ExportError", "export_nir", "to_nir"]
@@ -275,30 +276,6 @@ class _Builder:
             padding.append(before)
         return tuple(padding)
 
-    def _neurons(self, node):
-        value = self._single_input(node)
-        if not isinstance(node.neuron_type, SpikingRectifiedLinear):
-            raise self._refuse(
-                node, f"only spiking ReLU neurons map to NIR's IF, not {type(node.neuron_type).__name__}; "
-                "convert with neuron_type='spiking'.",
-            )
-        if not node.rectifier.is_plain:
-            raise self._refuse(
-                node, f"its response ({node.rectifier}) is not a plain ReLU, and NIR's IF neuron has no "
-                "slope, threshold shift or ceiling on its input.",
-            )
-        gain = 1.0 if node.name in self.folding.unit_gain else node.gain
-        neurons = self.nir.IF(
-            r=np.full(value.shape, gain, np.float32),
-            v_threshold=np.ones(value.shape, np.float32),
-            v_reset=np.zeros(value.shape, np.float32),
-        )
-        name = self._emit(node.name, neurons, value.nir_name)
-        if node.amplitude != 1 and node.name not in self.folding.no_amplitude:
-            amplitude = self.nir.Scale(scale=np.full(value.shape, node.amplitude, np.float32))
-            name = self._emit(f"{node.name}.amplitude", amplitude, name)
-        return _Value(name, value.index)
-
     def _synapse(self, node):
         value = self._single_input(node)
         if not isinstance(node.synapse, Lowpass):
@@ -331,7 +308,7 @@ _HANDLERS = (
     (InputNode, _Builder._input),
     (DenseNode, _Builder._dense),
     (ConvolutionNode, _Builder._convolution),
-    (NeuronNode, _Builder._neurons),
+    (NeuronNode, nir_neurons.neurons),
     (SynapseNode, _Builder._synapse),
     (ReshapeNode, _Builder._reshape),
     (PermuteNode, _Builder._permute),

@@ -56,9 +56,11 @@ def plan_scale_folding(graph):
     """The :class:`ScaleFolding` of a ``SpikingGraph``."""
     folding = ScaleFolding()
     for node in graph:
-        if not isinstance(node, NeuronNode) or not isinstance(node.neuron_type, SpikingRectifiedLinear):
+        if not isinstance(node, NeuronNode) or not node.spiking:
             continue
-        source = _sole_weighted_source(graph, node)
+        # a LIF population's gain divides its time constants instead (nir_neurons)
+        is_relu = isinstance(node.neuron_type, SpikingRectifiedLinear)
+        source = _sole_weighted_source(graph, node) if is_relu else None
         if source is not None and node.gain != 1:
             folding._multiply_weight(source, node.gain)
             folding.bias_factor[source] = node.gain

@@ -18,6 +18,11 @@ Three readings of ``nir.IF`` firing are available:
 * ``"clipped"``, Sinabs's ``IAF`` as ``sinabs.from_nir`` builds it: the current is not
   rectified, spikes and reset are subtractive as above, and the voltage is clipped
   below at ``-v_threshold`` after each step.
+
+``nir.LIF`` (``tau * v' = v_leak - v + r * I``, solved exactly for a current held over
+the step) fires at most one spike a step when ``v > v_threshold`` and sets ``v`` to
+``v_reset`` under every reading; under ``"subtractive"`` (snnconvert's neurons) the
+voltage is also clipped below at 0 after each step, as snnconvert's LIF does.
 """
 
 import numpy as np
@@ -143,6 +148,19 @@ def _integrate_and_fire(node, current, states, name, dt, reading):
     return spikes / dt
 
 
+def _leaky_integrate_and_fire(node, current, states, name, dt, reading):
+    decay = np.exp(-dt / node.tau)
+    target = node.v_leak + node.r * current
+    voltage = states.get(name, np.zeros_like(current))
+    voltage = target + (voltage - target) * decay
+    spiked = voltage > node.v_threshold
+    voltage = np.where(spiked, node.v_reset, voltage)
+    if reading == "subtractive":
+        voltage = np.maximum(voltage, 0)
+    states[name] = voltage
+    return spiked / dt
+
+
 def _leaky_integrator(node, current, states, name, dt, _):
     decay = np.exp(-dt / node.tau)
     voltage = states.get(name, np.zeros_like(current))
@@ -165,5 +183,6 @@ _STEP = {
     "AvgPool2d": _average_pool,
     "IF": _integrate_and_fire,
     "LI": _leaky_integrator,
+    "LIF": _leaky_integrate_and_fire,
     "Output": _identity,
 }
