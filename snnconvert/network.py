@@ -38,9 +38,13 @@ class SpikingNetwork:
             )
         return self._simulators[key]
 
-    def run(self, x, n_steps=30, *, batch_size=100, probes=(), progress=True, **simulator_options):
+    def run(self, x, n_steps=30, *, batch_size=100, probes=(), progress=True, strategy=None,
+            **simulator_options):
         """Simulate ``x`` for ``n_steps`` steps; returns a
         :class:`~snnconvert.metrics.SimulationResult`.
+
+        ``strategy`` (a ``tf.distribute.Strategy``) splits each batch across its
+        replicas, as in :meth:`evaluate`.
 
         ``simulator_options`` are ``dt`` (0.001 s), ``initial_state`` ("uniform"),
         ``seed``, ``chunk_steps``, ``jit_compile``, ``input_encoding`` ("constant", or
@@ -48,14 +52,15 @@ class SpikingNetwork:
         (Hz of a Poisson input of value 1, default 1000); see :class:`Simulator`.
         """
         simulator = self.simulator(**simulator_options)
-        return simulator.run(x, n_steps, batch_size=batch_size, probes=probes, progress=progress)
+        return simulator.run(x, n_steps, batch_size=batch_size, probes=probes, progress=progress, strategy=strategy)
 
     def predict(self, x, n_steps=30, **options):
         """The output over time, ``[n, n_steps, ...]`` (single-output networks)."""
         return self.run(x, n_steps, **options).output
 
     def evaluate(self, x, y=None, n_steps=30, *, batch_size=100, readout="last", readout_steps=10,
-                 readout_tau=0.01, compare_keras=True, keep_outputs=False, progress=True, **simulator_options):
+                 readout_tau=0.01, compare_keras=True, keep_outputs=False, progress=True, strategy=None,
+                 **simulator_options):
         """Classification accuracy of the spiking network, with spike statistics.
 
         Data is streamed batch by batch; memory does not grow with the dataset.
@@ -73,6 +78,12 @@ class SpikingNetwork:
             compare_keras: also compute the original Keras model's accuracy (on the
                 inputs as given: with ``input_encoding="poisson"`` the mean of the spikes).
             keep_outputs: keep every output over time in ``result.simulation``.
+            strategy: a ``tf.distribute.Strategy`` (``MirroredStrategy`` for several
+                GPUs, ``MultiWorkerMirroredStrategy`` for several machines): each batch
+                of ``batch_size`` samples is split across its replicas, and spike counts
+                and outputs are combined by its collectives. The result equals that of
+                one device, and with several workers every worker returns all of it
+                (docs/distributed.md). ``None`` (default) or one replica: one device.
 
         Returns:
             an :class:`~snnconvert.metrics.EvaluationResult`.
@@ -87,7 +98,8 @@ class SpikingNetwork:
         tally.check_steps(n_steps)  # before any batch is simulated
         collector = ActivityCollector(self.graph, probes=())
         compare = compare_keras and self.keras_model is not None
-        batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress)
+        batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress,
+                                    strategy=strategy)
         for batch in batches:
             if batch.labels is None:
                 raise ValueError("The dataset yields no labels; make its elements (x, y) pairs.")

@@ -37,6 +37,10 @@ def build_parser():
     _add_data_options(evaluate)
     _add_conversion_options(evaluate, multiple=False)
     _add_simulation_options(evaluate, multiple=False)
+    evaluate.add_argument("--strategy", default="default", choices=commands.STRATEGIES,
+                          help="one device (default); mirrored: split each batch across this machine's GPUs; "
+                          "multiworker: across machines, one process per machine described by TF_CONFIG "
+                          "(see docs/distributed.md); every process prints the whole result")
     evaluate.add_argument("--output", help="also write the report as JSON to this file")
     evaluate.set_defaults(run=commands.evaluate)
 

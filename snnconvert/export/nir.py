@@ -10,8 +10,11 @@ mapping and the conventions, in short:
   index, so a flatten of a ``[C, H, W]`` tensor feeds the next dense layer the same
   products as snnconvert's ``[H, W, C]`` flatten.
 * A spiking ReLU population becomes ``nir.IF(r=gain, v_threshold=1, v_reset=0)``; its
-  spike amplitude, when not 1, becomes a ``nir.Scale`` node after it. Weights and
-  biases are written unchanged (only transposed or reordered).
+  spike amplitude, when not 1, becomes a ``nir.Scale`` node after it. Where weights
+  can take them, both factors are folded into the weights instead (``r = 1``, no
+  ``Scale``), which more NIR importers read; see ``nir_scales``.
+* A LIF population (without refractory period) becomes ``nir.LIF`` with
+  ``tau = tau_rc / gain``; see ``nir_neurons``.
 * A low-pass synapse becomes ``nir.LI(tau, r=1, v_leak=0)``.
 
 ``nir`` is an optional dependency, imported only when an export runs.
@@ -23,20 +26,24 @@ import math
 import numpy as np
 
 from snnconvert.errors import ConversionError
+from snnconvert.export import nir_neurons, nir_pooling
+from snnconvert.export.nir_scales import plan_scale_folding
 from snnconvert.ir import (
     AffineNode,
+    AveragePool1DNode,
     AveragePool2DNode,
     ConvolutionNode,
     DenseNode,
+    GlobalAveragePool1DNode,
     GlobalAveragePool2DNode,
     InputNode,
+    MaxPoolNode,
     NeuronNode,
     PermuteNode,
     ReshapeNode,
     SynapseNode,
 )
 from snnconvert.ir.geometry import same_padding
-from snnconvert.neurons.rectified import SpikingRectifiedLinear
 from snnconvert.synapses import Lowpass
 
 __all__ = ["ExportError", "export_nir", "to_nir"]
@@ -106,6 +113,24 @@ def _in_layout(values, index):
     return np.asarray(values).reshape(-1)[index]
 
 
+def _ungrouped(weight, groups):
+    """A grouped convolution's weight ``[out, in / groups, *window]`` as the equivalent
+    ``groups = 1`` weight ``[out, in, *window]``, zero outside each group's block.
+
+    nir 1.0.8 takes a convolution's input channels from ``weight.shape[1]`` whatever its
+    ``groups``, and a file cannot leave ``input_shape`` unset, so a grouped node fails
+    ``nir.read``'s type check; the block-diagonal weight computes the same sums."""
+    if groups == 1:
+        return weight
+    out_channels, in_per_group = weight.shape[:2]
+    out_per_group = out_channels // groups
+    full = np.zeros((out_channels, in_per_group * groups, *weight.shape[2:]), weight.dtype)
+    for group in range(groups):
+        rows = slice(group * out_per_group, (group + 1) * out_per_group)
+        full[rows, group * in_per_group:(group + 1) * in_per_group] = weight[rows]
+    return full
+
+
 class _Builder:
     def __init__(self, nir, graph):
         self.nir = nir
@@ -113,6 +138,7 @@ class _Builder:
         self.nodes = {}
         self.edges = []
         self.values = {}
+        self.folding = plan_scale_folding(graph)
 
     # -------------------------------------------------------------- helpers
 
@@ -133,6 +159,10 @@ class _Builder:
         if len(node.inputs) != 1:
             raise self._refuse(node, f"{node.kind} nodes with {len(node.inputs)} inputs have no NIR equivalent.")
         return self.values[node.inputs[0]]
+
+    def _value(self, nir_name, ir_shape):
+        """A value that NIR holds as the channels-first layout of the IR shape ``ir_shape``."""
+        return _Value(nir_name, _channels_first(ir_shape))
 
     def _spatial_input(self, node, rank):
         """The node's input, which must be a channels-first NIR tensor with ``rank`` spatial axes."""
@@ -187,43 +217,45 @@ class _Builder:
         if len(value.shape) != 1:
             shape = self.graph[node.inputs[0]].shape
             raise self._refuse(node, f"NIR's Affine needs a flat input; this one has shape {shape}.")
-        weight = np.ascontiguousarray(node.kernel[value.index].T)
-        if node.bias is None:
-            nir_node = self.nir.Linear(weight=weight)
-        else:
-            nir_node = self.nir.Affine(weight=weight, bias=np.asarray(node.bias))
+        weight = self._folded_weight(node, node.kernel[value.index].T)
+        # Affine with zero bias rather than Linear: Sinabs 2.0.3 reads only Affine
+        bias = np.zeros(node.size, node.kernel.dtype) if node.bias is None else node.bias
+        nir_node = self.nir.Affine(weight=weight, bias=self._folded_bias(node, bias))
         return _Value(self._emit(node.name, nir_node, value.nir_name), np.arange(node.size))
 
     def _convolution(self, node):
         if node.rank not in (1, 2):
             raise self._refuse(node, f"NIR has 1-D and 2-D convolutions only; this is {node.kind}.")
         value = self._spatial_input(node, node.rank)
-        if node.groups > 1:
-            # nir 1.0 takes a convolution's input channels from its weight (in / groups), so a
-            # file with grouped weights fails nir's own type check when it is read back
-            raise self._refuse(
-                node, f"it is a grouped or depthwise convolution ({node.groups} groups), which NIR 1.0's "
-                "Conv type check rejects; use groups=1.",
-            )
         in_spatial = self.graph[node.inputs[0]].shape[:-1]
         padding = self._padding(node, in_spatial)
-        weight = np.ascontiguousarray(np.moveaxis(node.kernel, (-1, -2), (0, 1)))
-        bias = np.zeros(node.kernel.shape[-1], node.kernel.dtype) if node.bias is None else np.asarray(node.bias)
+        weight = _ungrouped(np.moveaxis(node.kernel, (-1, -2), (0, 1)), node.groups)
+        weight = self._folded_weight(node, weight)
+        bias = np.zeros(node.kernel.shape[-1], node.kernel.dtype) if node.bias is None else node.bias
+        bias = self._folded_bias(node, bias)
         if node.rank == 1:
             nir_node = self.nir.Conv1d(
                 input_shape=int(in_spatial[0]), weight=weight, stride=node.strides[0], padding=padding[0],
-                dilation=node.dilation_rate[0], groups=node.groups, bias=bias,
+                dilation=node.dilation_rate[0], groups=1, bias=bias,
             )
         else:
             nir_node = self.nir.Conv2d(
                 input_shape=tuple(in_spatial), weight=weight, stride=node.strides, padding=padding,
-                dilation=node.dilation_rate, groups=node.groups, bias=bias,
+                dilation=node.dilation_rate, groups=1, bias=bias,
             )
         expected = (node.shape[-1], *node.shape[:-1])
         if tuple(nir_node.output_type["output"]) != expected:
             computed = tuple(nir_node.output_type["output"])
             raise self._refuse(node, f"NIR would compute shape {computed}, not {expected}.")
         return _Value(self._emit(node.name, nir_node, value.nir_name), _channels_first(node.shape))
+
+    def _folded_weight(self, node, weight):
+        factor = self.folding.weight_factor.get(node.name, 1.0)
+        return np.ascontiguousarray(np.asarray(weight) * np.asarray(factor, np.asarray(weight).dtype))
+
+    def _folded_bias(self, node, bias):
+        factor = self.folding.bias_factor.get(node.name, 1.0)
+        return np.asarray(bias) * np.asarray(factor, np.asarray(bias).dtype)
 
     def _padding(self, node, in_spatial):
         """Symmetric padding per spatial axis (NIR pads both sides equally)."""
@@ -243,53 +275,6 @@ class _Builder:
                 )
             padding.append(before)
         return tuple(padding)
-
-    def _average_pool(self, node):
-        value = self._spatial_input(node, 2)
-        if node.data_format != "channels_last":
-            raise self._refuse(node, "only channels_last pooling is exported.")
-        if node.padding != "valid":
-            raise self._refuse(node, "NIR's AvgPool2d does not exclude padded cells; use 'valid' padding.")
-        pool = self.nir.AvgPool2d(
-            kernel_size=np.array(node.pool_size), stride=np.array(node.strides), padding=np.array([0, 0])
-        )
-        return _Value(self._emit(node.name, pool, value.nir_name), _channels_first(node.shape))
-
-    def _global_average_pool(self, node):
-        value = self._spatial_input(node, 2)
-        if node.data_format != "channels_last":
-            raise self._refuse(node, "only channels_last pooling is exported.")
-        spatial = np.array(self.graph[node.inputs[0]].shape[:-1])
-        pool = self.nir.AvgPool2d(kernel_size=spatial, stride=spatial, padding=np.array([0, 0]))
-        pooled = self._emit(node.name, pool, value.nir_name)
-        channels = node.shape[-1]
-        if node.keepdims:
-            return _Value(pooled, _channels_first(node.shape))
-        flatten = self.nir.Flatten(input_type={"input": np.array([channels, 1, 1])}, start_dim=0, end_dim=-1)
-        return _Value(self._emit(f"{node.name}.flatten", flatten, pooled), np.arange(channels))
-
-    def _neurons(self, node):
-        value = self._single_input(node)
-        if not isinstance(node.neuron_type, SpikingRectifiedLinear):
-            raise self._refuse(
-                node, f"only spiking ReLU neurons map to NIR's IF, not {type(node.neuron_type).__name__}; "
-                "convert with neuron_type='spiking'.",
-            )
-        if not node.rectifier.is_plain:
-            raise self._refuse(
-                node, f"its response ({node.rectifier}) is not a plain ReLU, and NIR's IF neuron has no "
-                "slope, threshold shift or ceiling on its input.",
-            )
-        neurons = self.nir.IF(
-            r=np.full(value.shape, node.gain, np.float32),
-            v_threshold=np.ones(value.shape, np.float32),
-            v_reset=np.zeros(value.shape, np.float32),
-        )
-        name = self._emit(node.name, neurons, value.nir_name)
-        if node.amplitude != 1:
-            amplitude = self.nir.Scale(scale=np.full(value.shape, node.amplitude, np.float32))
-            name = self._emit(f"{node.name}.amplitude", amplitude, name)
-        return _Value(name, value.index)
 
     def _synapse(self, node):
         value = self._single_input(node)
@@ -323,11 +308,14 @@ _HANDLERS = (
     (InputNode, _Builder._input),
     (DenseNode, _Builder._dense),
     (ConvolutionNode, _Builder._convolution),
-    (NeuronNode, _Builder._neurons),
+    (NeuronNode, nir_neurons.neurons),
     (SynapseNode, _Builder._synapse),
     (ReshapeNode, _Builder._reshape),
     (PermuteNode, _Builder._permute),
-    (AveragePool2DNode, _Builder._average_pool),
-    (GlobalAveragePool2DNode, _Builder._global_average_pool),
+    (AveragePool2DNode, nir_pooling.average_pool_2d),
+    (GlobalAveragePool2DNode, nir_pooling.global_average_pool_2d),
+    (AveragePool1DNode, nir_pooling.average_pool_1d),
+    (GlobalAveragePool1DNode, nir_pooling.global_average_pool_1d),
+    (MaxPoolNode, nir_pooling.max_pool),
     (AffineNode, _Builder._affine),
 )

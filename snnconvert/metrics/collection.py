@@ -8,15 +8,39 @@ from snnconvert.metrics.results import PopulationActivity, SimulationResult
 
 
 @dataclasses.dataclass
+class SpikeTotals:
+    """One batch's spikes per population, summed two ways: per image ``[b]`` and per
+    neuron ``[n_neurons]`` (float64; integers for spiking populations)."""
+
+    per_image: dict
+    per_neuron: dict
+
+    @classmethod
+    def of(cls, activity):
+        """The totals of ``activity``, ``{population: spikes per neuron [b, ...]}``."""
+        flat = {name: value.reshape(len(value), -1) for name, value in activity.items()}
+        return cls({name: value.sum(axis=1) for name, value in flat.items()},
+                   {name: value.sum(axis=0) for name, value in flat.items()})
+
+
+@dataclasses.dataclass
 class BatchResult:
     """One batch's outputs ``[b, steps, ...]``, spikes per neuron ``[b, ...]`` over the
-    run, probed values, and labels (when the data carried them)."""
+    run, probed values, and labels (when the data carried them).
+
+    A batch split across replicas carries only its spikes already summed across them,
+    ``counts``, and no ``activity``.
+    """
 
     outputs: dict
     activity: dict
     probes: dict
     labels: object = None
     inputs: list = None
+    counts: SpikeTotals = None
+
+    def spike_totals(self):
+        return self.counts if self.counts is not None else SpikeTotals.of(self.activity)
 
     @property
     def size(self):
@@ -41,10 +65,10 @@ class ActivityCollector:
                 self.outputs[name].append(value)
         for name, value in batch.probes.items():
             self.probes[name].append(value)
-        for name, value in batch.activity.items():
-            flat = value.reshape(len(value), -1)
-            self.per_image[name].append(flat.sum(axis=1))
-            self.per_neuron[name] += flat.sum(axis=0)
+        totals = batch.spike_totals()
+        for name, per_image in totals.per_image.items():
+            self.per_image[name].append(per_image)
+            self.per_neuron[name] += totals.per_neuron[name]
 
     def result(self, n_steps, dt):
         activity = {}

@@ -14,9 +14,10 @@ from tqdm.auto import tqdm
 
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
-from snnconvert.metrics.collection import ActivityCollector, BatchResult
+from snnconvert.metrics.collection import ActivityCollector, BatchResult, SpikeTotals
 from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
+from snnconvert.simulation.distributed import replicated_batch_runner
 from snnconvert.simulation.encoding import PoissonInput, check_encoding
 from snnconvert.simulation.events import (
     DENSE_ABOVE,
@@ -72,10 +73,11 @@ class Simulator:
         self.input_encoding, self.max_rate = check_encoding(input_encoding, max_rate, self.dt)
         self._compiled = {}
         self._plans = {}
+        self._replicated = {}  # strategy -> its ReplicatedBatches, keeping its compiled windows
 
     # ---------------------------------------------------------------- public API
 
-    def run(self, inputs, n_steps, *, batch_size=100, probes=(), progress=True):
+    def run(self, inputs, n_steps, *, batch_size=100, probes=(), progress=True, strategy=None):
         """Simulate ``n_steps`` steps for every sample in ``inputs``.
 
         Args:
@@ -83,34 +85,45 @@ class Simulator:
                 for an input held constant over time, or ``[n, n_steps, *shape]``;
                 or a ``tf.data.Dataset`` of such samples or batches.
             probes: names of nodes whose values over time are kept in the result.
+            strategy: a ``tf.distribute.Strategy`` splitting each batch across its
+                replicas (see :mod:`snnconvert.simulation.distributed`), or ``None``.
 
         Returns:
             a :class:`~snnconvert.metrics.results.SimulationResult`.
         """
         n_steps = check_positive_int("n_steps", n_steps)
         collected = ActivityCollector(self.graph, self._check_probes(probes))
-        for batch in self.iterate(inputs, n_steps, batch_size=batch_size, probes=probes, progress=progress):
+        batches = self.iterate(inputs, n_steps, batch_size=batch_size, probes=probes, progress=progress,
+                               strategy=strategy)
+        for batch in batches:
             collected.add(batch)
         return collected.result(n_steps, self.dt)
 
-    def iterate(self, inputs, n_steps, *, labels=None, batch_size=100, probes=(), progress=True):
+    def iterate(self, inputs, n_steps, *, labels=None, batch_size=100, probes=(), progress=True, strategy=None):
         """Simulate batch after batch, yielding a :class:`BatchResult` for each.
 
         Nothing is kept between batches, so memory does not grow with the dataset.
-        Arguments are checked at the call, not at the first batch.
+        Arguments are checked at the call, not at the first batch. With a
+        ``strategy`` of several replicas, each batch is split across them and a
+        batch's spikes come already summed (``BatchResult.counts``; ``activity`` is
+        ``None``).
         """
         n_steps = check_positive_int("n_steps", n_steps)
         batch_size = check_positive_int("batch_size", batch_size)
-        return self._iterate(inputs, n_steps, labels, batch_size, self._check_probes(probes), progress)
+        run_batch = replicated_batch_runner(self, strategy, self._replicated)
+        return self._iterate(inputs, n_steps, labels, batch_size, self._check_probes(probes), progress, run_batch)
 
-    def _iterate(self, inputs, n_steps, labels, batch_size, probes, progress):
+    def _iterate(self, inputs, n_steps, labels, batch_size, probes, progress, run_batch):
         first_sample = 0
         batches = iterate_batches(inputs, labels, self.graph.inputs, n_steps, batch_size)
         total = count_samples(inputs)
         with tqdm(total=total, desc="simulating", unit="img", disable=not progress, leave=False) as bar:
             for arrays, temporal, batch_labels in batches:
-                outputs, activity, probed = self._run_batch(arrays, temporal, n_steps, probes, first_sample)
-                yield BatchResult(outputs, activity, probed, batch_labels, arrays)
+                outputs, activity, probed = run_batch(arrays, temporal, n_steps, probes, first_sample)
+                if isinstance(activity, SpikeTotals):
+                    yield BatchResult(outputs, None, probed, batch_labels, arrays, counts=activity)
+                else:
+                    yield BatchResult(outputs, activity, probed, batch_labels, arrays)
                 first_sample += len(arrays[0])
                 bar.update(len(arrays[0]))
 
@@ -125,6 +138,21 @@ class Simulator:
 
     def _run_batch(self, batch, temporal, n_steps, probes, first_sample):
         size = len(batch[0])
+        neuron_states, node_states = self._initial_states(size, first_sample, probes)
+        window = self._window(size, n_steps)
+        sources, temporal = self._input_sources(batch, temporal, first_sample)
+        pieces = []
+        for start in range(0, n_steps, window):
+            steps = min(window, n_steps - start)
+            chunk_inputs = self._window_inputs(sources, temporal, start, steps)
+            step = self._compiled_window(steps, temporal, probes)
+            outputs, activity, probed, neuron_states, node_states = step(chunk_inputs, neuron_states, node_states)
+            pieces.append((outputs, activity, probed))
+        return _merge_windows(pieces)
+
+    def _initial_states(self, size, first_sample, probes):
+        """``(neuron_states, node_states)`` before the first step of ``size`` samples, the
+        first being sample ``first_sample`` of the data."""
         neuron_states, node_states = {}, {}
         for node in self._plan(probes):
             shape = (size, *node.shape)
@@ -136,31 +164,26 @@ class Simulator:
             elif type(node) in STATEFUL_OPS:
                 # States of synapses and other stateful nodes, carried from window to window.
                 node_states[node.name] = STATEFUL_OPS[type(node)].initial_state(node, size)
-        window = self._window(size, n_steps)
-        sources = self._input_sources(batch, temporal, first_sample)
-        temporal = tuple(isinstance(source, PoissonInput) or is_temporal
-                         for source, is_temporal in zip(sources, temporal))
-        pieces = []
-        for start in range(0, n_steps, window):
-            steps = min(window, n_steps - start)
-            chunk_inputs = tuple(
-                tf.constant(_window_of(source, is_temporal, start, steps))
-                for source, is_temporal in zip(sources, temporal)
-            )
-            step = self._compiled_window(steps, temporal, probes)
-            outputs, activity, probed, neuron_states, node_states = step(chunk_inputs, neuron_states, node_states)
-            pieces.append((outputs, activity, probed))
-        return _merge_windows(pieces)
+        return neuron_states, node_states
 
     def _input_sources(self, batch, temporal, first_sample):
-        """Per input, its array, or for a Poisson-encoded constant input the
-        :class:`PoissonInput` that makes its spikes window by window (never all steps at once)."""
+        """``(sources, temporal)``: per input, its array, or for a Poisson-encoded constant
+        input the :class:`PoissonInput` that makes its spikes window by window (never all
+        steps at once); and whether each source varies over time."""
         if self.input_encoding == "constant":
-            return list(batch)
-        return [
+            return list(batch), tuple(temporal)
+        sources = [
             array if is_temporal else PoissonInput(array, node.name, first_sample, self.seed, self.max_rate, self.dt)
             for array, is_temporal, node in zip(batch, temporal, self.graph.inputs)
         ]
+        return sources, tuple(isinstance(source, PoissonInput) or is_temporal
+                              for source, is_temporal in zip(sources, temporal))
+
+    @staticmethod
+    def _window_inputs(sources, temporal, start, steps):
+        """The inputs of one window of ``steps`` steps from ``start``, one tensor per source."""
+        return tuple(tf.constant(_window_of(source, is_temporal, start, steps))
+                     for source, is_temporal in zip(sources, temporal))
 
     def _window(self, batch_size, n_steps):
         if self.chunk_steps is not None:

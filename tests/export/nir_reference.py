@@ -7,7 +7,7 @@ over the step); the ``Input`` value is held constant over the run. Integrate-and
 (``v' = r * I``) advances ``v += dt * r * I`` per step; the leaky integrator
 (``tau * v' = v_leak - v + r * I``) uses the exact solution for an input held over the step.
 
-Two readings of ``nir.IF`` firing are available:
+Three readings of ``nir.IF`` firing are available:
 
 * ``"nir"``, NIR's text: a spike when ``v > v_threshold``, at most one per step, and
   ``v`` set to ``v_reset``.
@@ -15,6 +15,14 @@ Two readings of ``nir.IF`` firing are available:
   ``floor(v / v_threshold)`` spikes per step (several allowed) and each spike subtracts
   ``v_threshold``; the continuous-time limit of both readings agrees for currents
   that do not go negative.
+* ``"clipped"``, Sinabs's ``IAF`` as ``sinabs.from_nir`` builds it: the current is not
+  rectified, spikes and reset are subtractive as above, and the voltage is clipped
+  below at ``-v_threshold`` after each step.
+
+``nir.LIF`` (``tau * v' = v_leak - v + r * I``, solved exactly for a current held over
+the step) fires at most one spike a step when ``v > v_threshold`` and sets ``v`` to
+``v_reset`` under every reading; under ``"subtractive"`` (snnconvert's neurons) the
+voltage is also clipped below at 0 after each step, as snnconvert's LIF does.
 """
 
 import numpy as np
@@ -126,12 +134,31 @@ def _integrate_and_fire(node, current, states, name, dt, reading):
         voltage = voltage + dt * node.r * current
         spikes = (voltage > node.v_threshold).astype(np.float64)
         voltage = np.where(spikes > 0, node.v_reset, voltage)
-    else:
+    elif reading == "subtractive":
         voltage = voltage + dt * node.r * np.maximum(current, 0)
         spikes = np.floor(voltage / node.v_threshold)
         voltage = voltage - spikes * node.v_threshold
+    elif reading == "clipped":
+        voltage = voltage + dt * node.r * current
+        spikes = np.maximum(np.floor(voltage / node.v_threshold), 0)
+        voltage = np.maximum(voltage - spikes * node.v_threshold, -node.v_threshold)
+    else:
+        raise ValueError(f"unknown IF reading {reading!r}")
     states[name] = voltage
     return spikes / dt
+
+
+def _leaky_integrate_and_fire(node, current, states, name, dt, reading):
+    decay = np.exp(-dt / node.tau)
+    target = node.v_leak + node.r * current
+    voltage = states.get(name, np.zeros_like(current))
+    voltage = target + (voltage - target) * decay
+    spiked = voltage > node.v_threshold
+    voltage = np.where(spiked, node.v_reset, voltage)
+    if reading == "subtractive":
+        voltage = np.maximum(voltage, 0)
+    states[name] = voltage
+    return spiked / dt
 
 
 def _leaky_integrator(node, current, states, name, dt, _):
@@ -156,5 +183,6 @@ _STEP = {
     "AvgPool2d": _average_pool,
     "IF": _integrate_and_fire,
     "LI": _leaky_integrator,
+    "LIF": _leaky_integrate_and_fire,
     "Output": _identity,
 }

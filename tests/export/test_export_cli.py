@@ -23,13 +23,18 @@ def _run(argv):
 
 
 def test_export_writes_scale_and_synapse_into_the_file(tmp_path, capsys):
-    path = tmp_path / "net.nir"
-    _run(["export", str(MNIST_CNN), "-o", str(path), "--scale", "4", "--synapse", "0.01"])
-    graph = nir.read(str(path))
-    assert np.all(graph.nodes["conv2.neurons"].r == 4)
-    np.testing.assert_allclose(graph.nodes["conv2.neurons.amplitude"].scale, 0.25)
+    """The gain (the scale) is folded into the weights feeding each population and the
+    spike amplitude (1 / scale) into the weights its spikes reach."""
+    scaled, unscaled = tmp_path / "scaled.nir", tmp_path / "unscaled.nir"
+    _run(["export", str(MNIST_CNN), "-o", str(scaled), "--scale", "4", "--synapse", "0.01"])
+    _run(["export", str(MNIST_CNN), "-o", str(unscaled), "--scale", "1", "--synapse", "0.01"])
+    graph, reference = nir.read(str(scaled)), nir.read(str(unscaled))
+    assert np.all(graph.nodes["conv2.neurons"].r == 1)
+    np.testing.assert_allclose(graph.nodes["conv1"].weight, 4 * reference.nodes["conv1"].weight, rtol=1e-6)
+    np.testing.assert_allclose(graph.nodes["conv1"].bias, 4 * reference.nodes["conv1"].bias, rtol=1e-6)
+    np.testing.assert_allclose(graph.nodes["output"].weight, reference.nodes["output"].weight / 4, rtol=1e-6)
     np.testing.assert_allclose(graph.nodes["conv2.synapse"].tau, 0.01)
-    assert f"wrote {path}" in capsys.readouterr().out
+    assert f"wrote {scaled}" in capsys.readouterr().out
 
 
 def test_export_without_synapse_or_scale_has_no_filters_or_amplitudes(tmp_path):

@@ -1,0 +1,157 @@
+"""Simulating each batch across the replicas of a ``tf.distribute.Strategy``.
+
+Every batch is cut into contiguous shards, one per replica (sizes differ by at most one
+sample). A replica left without samples (a batch smaller than the number of replicas)
+simulates a stand-in sample whose results it drops, since the graph's ops are not built
+for empty batches. Each shard starts from the state seeded by its own
+samples' indices in the data, so the simulation of every sample is the one a single
+device would run. Window after window, ``strategy.run`` simulates the shards, and the
+strategy's collectives return to every replica the whole batch's outputs (gathered,
+small: ``[batch, steps, classes]``) and spike totals (per image gathered, per neuron
+summed).
+
+With ``MultiWorkerMirroredStrategy`` every worker process runs the same program on the
+same data: each reads every batch, simulates only its own replicas' shards, and takes
+part in the same collectives, so every worker ends with the same full result.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from snnconvert.metrics.collection import SpikeTotals
+
+
+def check_strategy(strategy):
+    """``strategy`` if it spreads work over several replicas; ``None`` for no strategy or
+    one replica, which run the single-device path unchanged."""
+    if strategy is None:
+        return None
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise TypeError(
+            "`strategy` must be a tf.distribute.Strategy (e.g. tf.distribute.MirroredStrategy() or "
+            "tf.distribute.MultiWorkerMirroredStrategy()) or None for one device. "
+            f"Received: strategy={strategy!r} of type {type(strategy).__name__}."
+        )
+    return strategy if strategy.num_replicas_in_sync > 1 else None
+
+
+def shard_bounds(size, n_replicas):
+    """``[(start, stop)]`` per replica: contiguous slices of ``size`` samples, the first
+    ``size % n_replicas`` replicas holding one sample more."""
+    base, extra = divmod(size, n_replicas)
+    stops = np.cumsum([base + (replica < extra) for replica in range(n_replicas)])
+    return [(int(stop - (base + (replica < extra))), int(stop)) for replica, stop in enumerate(stops)]
+
+
+class ReplicatedBatches:
+    """Runs batches of a :class:`~snnconvert.simulation.Simulator` split across the
+    replicas of ``strategy``; ``run_batch`` is a drop-in for the simulator's own."""
+
+    def __init__(self, simulator, strategy):
+        self.simulator = simulator
+        self.strategy = strategy
+        self._compiled = {}
+
+    def run_batch(self, batch, temporal, n_steps, probes, first_sample):
+        """``(outputs, SpikeTotals, probed)`` of the whole batch, on every worker."""
+        simulator, size = self.simulator, len(batch[0])
+        bounds = shard_bounds(size, self.strategy.num_replicas_in_sync)
+        sources = {}
+
+        def shard_start(context):
+            """The shard's size and initial states; also prepares its input sources."""
+            start, stop = bounds[context.replica_id_in_sync_group]
+            simulated = (start, stop) if stop > start else (size - 1, size)  # a stand-in for no samples
+            shard = [array[simulated[0]:simulated[1]] for array in batch]
+            sources[context.replica_id_in_sync_group] = simulator._input_sources(shard, temporal, first_sample + start)
+            states = simulator._initial_states(len(shard[0]), first_sample + start, probes)
+            return tf.constant(stop - start), states
+
+        n_real, (neuron_states, node_states) = self._per_replica(shard_start)
+        temporal = next(iter(sources.values()))[1]
+        # The windows a single device would use for the whole batch, so float32 rounding
+        # across window boundaries is the same too.
+        window = simulator._window(size, n_steps)
+        pieces = []
+        for start in range(0, n_steps, window):
+            steps = min(window, n_steps - start)
+            inputs = self._per_replica(
+                lambda context: simulator._window_inputs(*sources[context.replica_id_in_sync_group], start, steps)
+            )
+            step = self._compiled_window(steps, temporal, probes)
+            gathered, per_neuron, neuron_states, node_states = step(n_real, inputs, neuron_states, node_states)
+            # After the collectives every replica holds the same values: take the first local one.
+            pieces.append(tf.nest.map_structure(lambda value: value.numpy(),
+                                                self._first_local((gathered, per_neuron))))
+        return _merge_windows(pieces)
+
+    def _per_replica(self, value_fn):
+        """Per-replica values from ``value_fn(context)``, made on each replica's device."""
+        devices = self.strategy.extended.worker_devices
+
+        def placed(context):
+            # Replica ids count across workers; each worker holds the same number of devices.
+            with tf.device(devices[context.replica_id_in_sync_group % len(devices)]):
+                return value_fn(context)
+
+        return self.strategy.experimental_distribute_values_from_function(placed)
+
+    def _first_local(self, values):
+        return tf.nest.map_structure(lambda value: self.strategy.experimental_local_results(value)[0], values)
+
+    def _compiled_window(self, n_steps, temporal, probes):
+        key = (n_steps, temporal, probes)
+        if key not in self._compiled:
+            simulate = self.simulator._simulate_window
+
+            def replica_window(n_real, inputs, neuron_states, node_states):
+                outputs, activity, probed, neuron_states, node_states = simulate(
+                    inputs, temporal, neuron_states, node_states, n_steps, probes
+                )
+                # Only the first n_real samples are the shard's (none for a stand-in).
+                outputs, activity, probed = tf.nest.map_structure(lambda value: value[:n_real],
+                                                                  (outputs, activity, probed))
+                per_image, per_neuron = _spike_totals(activity)
+                context = tf.distribute.get_replica_context()
+                gathered = context.all_gather((outputs, probed, per_image), axis=0)
+                per_neuron = context.all_reduce(tf.distribute.ReduceOp.SUM, per_neuron)
+                return gathered, per_neuron, neuron_states, node_states
+
+            def window(*args):
+                return self.strategy.run(replica_window, args=args)
+
+            # One graph holds every local replica's window and the collectives between them.
+            self._compiled[key] = tf.function(window, autograph=False)
+        return self._compiled[key]
+
+
+def _spike_totals(activity):
+    """Spikes per image ``[shard]`` and per neuron, in float64 so sums of counts stay exact."""
+    per_image, per_neuron = {}, {}
+    for name, counts in activity.items():
+        neurons = int(np.prod(counts.shape[1:]))
+        flat = tf.reshape(tf.cast(counts, tf.float64), [-1, neurons])  # static width: shards may be empty
+        per_image[name] = tf.reduce_sum(flat, axis=1)
+        per_neuron[name] = tf.reduce_sum(flat, axis=0)
+    return per_image, per_neuron
+
+
+def _merge_windows(pieces):
+    """Join the windows of one batch: outputs and probes along time, spikes summed."""
+    (first_outputs, first_probed, first_per_image), first_per_neuron = pieces[0]
+    outputs = {name: np.concatenate([p[0][0][name] for p in pieces], axis=1) for name in first_outputs}
+    probed = {name: np.concatenate([p[0][1][name] for p in pieces], axis=1) for name in first_probed}
+    per_image = {name: sum(p[0][2][name] for p in pieces) for name in first_per_image}
+    per_neuron = {name: sum(p[1][name] for p in pieces) for name in first_per_neuron}
+    return outputs, SpikeTotals(per_image, per_neuron), probed
+
+
+def replicated_batch_runner(simulator, strategy, cache):
+    """The ``run_batch`` function for ``strategy``: the simulator's own for none or one
+    replica, else that of a :class:`ReplicatedBatches` kept in ``cache``."""
+    strategy = check_strategy(strategy)
+    if strategy is None:
+        return simulator._run_batch
+    if strategy not in cache:
+        cache[strategy] = ReplicatedBatches(simulator, strategy)
+    return cache[strategy].run_batch

@@ -1,0 +1,137 @@
+"""The test network, its data, the single-device reference, and a bounded way to run the
+distributed evaluations in fresh processes (devices must be configured before
+TensorFlow starts them, so strategies over several devices cannot run in this process)."""
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent.parent
+WORKER = HERE / "evaluate_worker.py"
+
+
+def _tiny_convnet():
+    """Conv(relu) -> average pool -> Dense(relu) -> Dense(3), fixed weights that make both
+    populations fire."""
+    inp = keras.Input((6, 6, 1), name="img")
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inp)
+    x = keras.layers.AveragePooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = keras.layers.Dense(10, activation="relu", name="hidden")(x)
+    out = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inp, out)
+    rng = np.random.default_rng(7)
+    model.get_layer("conv").set_weights([rng.normal(0.2, 0.3, (3, 3, 1, 4)).astype(np.float32),
+                                         np.full(4, 0.1, np.float32)])
+    model.get_layer("hidden").set_weights([rng.normal(0.0, 0.3, (16, 10)).astype(np.float32),
+                                           np.full(10, 0.3, np.float32)])
+    model.get_layer("logits").set_weights([rng.normal(0.0, 1.0, (10, 3)).astype(np.float32),
+                                           np.zeros(3, np.float32)])
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """The model saved as ``.keras`` and 23 images in [0, 1] with labels in ``.npz``
+    (23: batches of 7, 8 and 11 all leave a short last batch). Labels are the model's
+    predictions with every fifth one changed."""
+    folder = tmp_path_factory.mktemp("distributed")
+    model = _tiny_convnet()
+    model.save(folder / "tiny.keras")
+    x = np.random.default_rng(3).uniform(0, 1, (23, 6, 6, 1)).astype(np.float32)
+    y = np.asarray(model(x)).argmax(axis=1)
+    y[::5] = (y[::5] + 1) % 3
+    np.savez(folder / "data.npz", x=x, y=y)
+    return types.SimpleNamespace(model_path=folder / "tiny.keras", data_path=folder / "data.npz", folder=folder)
+
+
+@pytest.fixture(scope="session")
+def worker_module():
+    spec = importlib.util.spec_from_file_location("evaluate_worker", WORKER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def reference(tiny, worker_module):
+    """The scenarios evaluated on one device, in this process (through JSON, as the workers' are)."""
+    return json.loads(json.dumps(worker_module.evaluate_scenarios(tiny.model_path, tiny.data_path, None)))
+
+
+@pytest.fixture(scope="session")
+def assert_same_as_reference(reference):
+    def check(records):
+        assert len(records) == len(reference)
+        for got, expected in zip(records, reference):
+            assert got.keys() == expected.keys()
+            assert sum(expected["spikes_per_layer"].values()) > 1000  # the comparison is not of silence
+            for key, value in expected.items():
+                if key in ("output", "probe"):  # floats, from a different batch composition
+                    np.testing.assert_allclose(got[key], value, rtol=1e-6, atol=1e-6, err_msg=key)
+                else:
+                    assert got[key] == value, key
+
+    return check
+
+
+@pytest.fixture
+def free_ports():
+    """``free_ports(count)``: ports free on the loopback interface now (bound to port 0,
+    then released for the processes to bind)."""
+    return _free_ports
+
+
+def _free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture
+def run_processes(tmp_path):
+    """``run(commands, envs, timeout)``: start every command at once, wait for all (at most
+    ``timeout`` seconds in total), and return ``[(returncode, output)]``. Every process
+    still running on the way out (timeout, failure) is killed."""
+    started = []
+
+    def run(commands, envs, timeout):
+        logs = [tmp_path / f"process{index}.log" for index in range(len(commands))]
+        for command, extra_env, log in zip(commands, envs, logs):
+            env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO_ROOT), **extra_env}
+            with open(log, "w") as file:
+                started.append(subprocess.Popen([sys.executable, *command], cwd=REPO_ROOT, env=env,
+                                                stdout=file, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + timeout
+        try:
+            for process in started:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            tails = "\n----\n".join(log.read_text()[-3000:] for log in logs)
+            pytest.fail(f"processes still running after {timeout} s; their last output:\n{tails}")
+        return [(process.returncode, log.read_text()) for process, log in zip(started, logs)]
+
+    try:
+        yield run
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+

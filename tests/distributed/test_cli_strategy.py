@@ -1,0 +1,63 @@
+"""``snnconvert evaluate --strategy``: mirrored over two logical CPUs reports what the
+default strategy reports; multiworker without TF_CONFIG says what to set."""
+
+import json
+
+import pytest
+
+from snnconvert.cli.main import main
+
+# The command line in a fresh process whose CPU is first split into two logical devices.
+SPLIT_CPU_THEN_RUN_CLI = """
+import sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from snnconvert.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _evaluate_args(tiny, output, strategy):
+    return ["evaluate", str(tiny.model_path), "--dataset", str(tiny.data_path), "--scale", "100",
+            "--n-steps", "10", "--batch-size", "9", "--quiet", "--strategy", strategy, "--output", str(output)]
+
+
+def test_mirrored_over_two_cpus_reports_the_default_result(tiny, run_processes, capsys):
+    mirrored = tiny.folder / "cli_mirrored.json"
+    [(returncode, log)] = run_processes([["-c", SPLIT_CPU_THEN_RUN_CLI, *_evaluate_args(tiny, mirrored, "mirrored")]],
+                                        [{}], timeout=180)
+    assert returncode == 0, log[-3000:]
+    assert "strategy mirrored: 2 replica(s)" in log
+    default = tiny.folder / "cli_default.json"
+    assert main(_evaluate_args(tiny, default, "default")) == 0
+    got, expected = json.loads(mirrored.read_text()), json.loads(default.read_text())
+    assert (got["strategy"], got["replicas"], expected["replicas"]) == ("mirrored", 2, 1)
+    assert expected["spikes_per_image"] > 10
+    for key in ("snn_accuracy", "keras_accuracy", "accuracy_per_step", "spikes_per_image", "n_images"):
+        assert got[key] == expected[key], key
+    assert [(layer["layer"], layer["total_spikes"]) for layer in got["layers"]] == [
+        (layer["layer"], layer["total_spikes"]) for layer in expected["layers"]]
+
+
+@pytest.mark.parametrize(("tf_config", "message"), [
+    (None, "needs the TF_CONFIG environment variable, which is not set"),
+    ("{not json", "TF_CONFIG must be JSON with cluster.worker and task.index"),
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 1}}', "index below 1"),
+])
+def test_multiworker_without_a_valid_tf_config_says_to_set_it(tiny, monkeypatch, capsys, tf_config, message):
+    if tf_config is None:
+        monkeypatch.delenv("TF_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    assert main(_evaluate_args(tiny, tiny.folder / "unused.json", "multiworker")) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Set TF_CONFIG on every machine" in error
+    assert not (tiny.folder / "unused.json").exists()
+
+
+def test_unknown_strategy_is_refused_with_the_choices(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "model.keras", "--dataset", "digits", "--strategy", "tpu"])
+    assert "default, mirrored, multiworker" in capsys.readouterr().err.replace("'", "")
+
