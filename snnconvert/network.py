@@ -27,14 +27,14 @@ class SpikingNetwork:
         self._simulators = {}
 
     def simulator(self, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None, jit_compile=True,
-                  input_encoding="constant", max_rate=None):
+                  input_encoding="constant", max_rate=None, kernels=True):
         """The (cached) :class:`~snnconvert.simulation.Simulator` for these settings."""
-        key = (dt, initial_state, seed, chunk_steps, jit_compile, input_encoding, max_rate)
+        key = (dt, initial_state, seed, chunk_steps, jit_compile, input_encoding, max_rate, kernels)
         if key not in self._simulators:
             self._simulators[key] = Simulator(
                 self.graph, dt=dt, initial_state=initial_state, seed=seed,
                 chunk_steps=chunk_steps, jit_compile=jit_compile, input_encoding=input_encoding,
-                max_rate=max_rate,
+                max_rate=max_rate, kernels=kernels,
             )
         return self._simulators[key]
 
@@ -47,7 +47,8 @@ class SpikingNetwork:
         replicas, as in :meth:`evaluate`.
 
         ``simulator_options`` are ``dt`` (0.001 s), ``initial_state`` ("uniform"),
-        ``seed``, ``chunk_steps``, ``jit_compile``, ``input_encoding`` ("constant", or
+        ``seed``, ``chunk_steps``, ``jit_compile``, ``kernels`` (True: compiled CPU kernels),
+        ``input_encoding`` ("constant", or
         "poisson" for rate-coded input spikes from values in [0, 1]) and ``max_rate``
         (Hz of a Poisson input of value 1, default 1000); see :class:`Simulator`.
         """

@@ -77,14 +77,14 @@ def constant_spike_events(increment, state, n_steps, before, after):
     return (sample, local, neuron), counts, SpikingState(voltage, state.initial, elapsed + n_steps)
 
 
-def project_events(node, events, in_shape, batch_size, n_steps, spike_value, compiled=False):
+def project_events(node, events, in_shape, batch_size, n_steps, spike_value, use_kernels=False):
     """Per-step output ``[batch, steps, ...]`` of ``node`` driven by spike ``events``.
 
     Each spike adds ``spike_value`` times its row of weights; the bias is added at
-    every step. With ``compiled`` (and the CPU kernel available) one op does it all,
+    every step. With ``use_kernels`` (and the CPU kernels available) one op does it all,
     sample by sample in cache, with the very same sums.
     """
-    if compiled and kernels.available():
+    if use_kernels and kernels.available():
         return _project_compiled(node, events, in_shape, batch_size, n_steps, spike_value)
     sample, step, neuron = events
     if isinstance(node, DenseNode):

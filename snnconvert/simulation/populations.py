@@ -3,8 +3,10 @@
 A population fed a constant current (the first layer, fed an image) computes its
 spikes from a closed-form element-wise expression over the largest tensor of the
 network; XLA fuses it into one pass over memory. The step-by-step update of a
-time-varying current runs as plain TensorFlow ops, which measured faster than XLA's
-code for the unrolled loop. Linear layers keep TensorFlow's own (oneDNN) kernels.
+time-varying current, and a low-pass synapse, run on the CPU as snnconvert's compiled
+kernels (:mod:`snnconvert.simulation.kernels`), one pass over memory each; elsewhere
+as plain TensorFlow ops (which measured faster than XLA's code for the unrolled loop).
+Linear layers keep TensorFlow's own (oneDNN) kernels.
 """
 
 import functools
@@ -19,7 +21,7 @@ from snnconvert.simulation.signals import Signal
 from snnconvert.synapses import Lowpass
 
 
-def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
+def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_kernels=True):
     """Run one population for ``n_steps`` steps.
 
     Args:
@@ -36,7 +38,7 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True):
     """
     if isinstance(node.neuron_type, LIFRate):
         return _advance_lif(node, current, state, n_steps, dt)
-    if node.neuron_type.spiking and current.temporal and jit_compile and _kernel_serves(node):
+    if node.neuron_type.spiking and current.temporal and use_kernels and _kernel_serves(node):
         return _advance_with_kernel(node, current, state, dt)
     if node.neuron_type.spiking:
         update = _compiled(_spiking_update, jit_compile and not current.temporal)
@@ -119,16 +121,16 @@ def _advance_lif(node, current, state, n_steps, dt):
     return Signal(output, temporal=True, cumulative=True), running[:, -1], state
 
 
-def advance_synapse(node, signal, state, n_steps, dt, compiled=True):
+def advance_synapse(node, signal, state, n_steps, dt, use_kernels=True):
     """Filter ``signal`` through the node's synapse; returns ``(output, state)`` per step.
 
-    With ``compiled`` (and the CPU kernel available) a low-pass synapse on a per-step
+    With ``use_kernels`` (and the CPU kernels available) a low-pass synapse on a per-step
     signal runs as its recurrence in one pass; otherwise as TensorFlow's matrix product.
     """
     signal = signal.per_step()
     if not signal.temporal:
         filtered, state = node.synapse.filter_constant(signal.tensor, n_steps, state, dt)
-    elif compiled and isinstance(node.synapse, Lowpass) and kernels.available():
+    elif use_kernels and isinstance(node.synapse, Lowpass) and kernels.available():
         decay = tf.constant(node.synapse.decay(dt), tf.float32)
         filtered, state = kernels.lowpass(signal.tensor, state, decay)
     else:

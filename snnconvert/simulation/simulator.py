@@ -58,18 +58,24 @@ class Simulator:
             (default 1000); ``max_rate * dt`` must be <= 1.
         chunk_steps: steps per window; ``None`` picks the largest window that fits
             the memory budget.
+        kernels: use snnconvert's compiled CPU kernels (see
+            :mod:`snnconvert.simulation.kernels`) for the step-by-step update of spiking
+            ReLU populations, low-pass synapses and the scattering of sparse spikes; they
+            give the same spikes as the TensorFlow ops they replace, several times faster.
+            Ignored when they cannot serve (a GPU, no C++ compiler).
         jit_compile: compile the closed-form spike computation of populations fed a
             constant current with XLA (fusing it into one pass over memory).
     """
 
     def __init__(self, graph, *, dt=0.001, initial_state="uniform", seed=0, chunk_steps=None,
-                 jit_compile=True, input_encoding="constant", max_rate=None):
+                 jit_compile=True, input_encoding="constant", max_rate=None, kernels=True):
         self.graph = graph
         self.dt = check_positive_number("dt", dt)
         self.initial_state = check_choice("initial_state", initial_state, INITIAL_STATES)
         self.seed = check_positive_int("seed", seed, minimum=0)
         self.chunk_steps = None if chunk_steps is None else check_positive_int("chunk_steps", chunk_steps)
         self.jit_compile = bool(jit_compile)
+        self.kernels = bool(kernels)
         self.input_encoding, self.max_rate = check_encoding(input_encoding, max_rate, self.dt)
         self._compiled = {}
         self._plans = {}
@@ -226,13 +232,13 @@ class Simulator:
             elif isinstance(node, NeuronNode):
                 values[node.name], activity[node.name], neuron_state = advance_neurons(
                     node, values[node.inputs[0]], neuron_states.get(node.name), n_steps, self.dt,
-                    self.jit_compile,
+                    self.jit_compile, self.kernels,
                 )
                 if neuron_state is not None:
                     neuron_states[node.name] = neuron_state
             elif isinstance(node, SynapseNode):
                 values[node.name], node_states[node.name] = advance_synapse(
-                    node, values[node.inputs[0]], node_states[node.name], n_steps, self.dt, self.jit_compile
+                    node, values[node.inputs[0]], node_states[node.name], n_steps, self.dt, self.kernels
                 )
             elif type(node) in STATEFUL_OPS:
                 values[node.name], node_states[node.name] = STATEFUL_OPS[type(node)].advance(
@@ -271,13 +277,13 @@ class Simulator:
             events, counts, new_state = constant_spike_events(increment, flat_state, n_steps, before, after)
             spike_value = population.amplitude / self.dt
             output = project_events(consumer, events, population.shape, batch, n_steps, spike_value,
-                                    compiled=self.jit_compile)
+                                    use_kernels=self.kernels)
             new_state = SpikingState(unflat(new_state.voltage), state.initial, new_state.elapsed)
             return output, unflat(counts), new_state
 
         def dense():
             spikes, counts, new_state = advance_neurons(
-                population, current, state, n_steps, self.dt, self.jit_compile
+                population, current, state, n_steps, self.dt, self.jit_compile, self.kernels
             )
             return OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
 
