@@ -1,7 +1,6 @@
 """What each ``snnconvert`` subcommand does, in terms of the Python API."""
 
 import json
-import os
 import time
 import zipfile
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from snnconvert.calibration import calibrate
+from snnconvert.cli.strategies import make_strategy
 from snnconvert.conversion import convert
 from snnconvert.data.datasets import DATASETS
 from snnconvert.data.preprocess import fit_to_input
@@ -35,7 +35,7 @@ def inspect(args):
 
 def evaluate(args):
     # First: a multi-worker strategy must start before anything else runs TensorFlow ops.
-    strategy, replicas = _strategy(args.strategy)
+    strategy, replicas = make_strategy(args.strategy)
     model = load_keras_model(args.model)
     # Converted before the data is read: the model's own problems (e.g. an input of
     # unknown size) are reported before any mismatch between it and the data.
@@ -95,51 +95,6 @@ def sweep(args):
     if args.plot:
         plot_sweep(rows, args.plot)
         print(f"plot written to {args.plot}")
-
-
-# --strategy names: (a strategy of several replicas, or None for one device).
-STRATEGIES = ("default", "mirrored", "multiworker")
-
-
-def _strategy(name):
-    """``(strategy or None, replicas)`` for ``--strategy``, announced on one line."""
-    if name == "default":
-        return None, 1
-    import tensorflow as tf  # only here: the default strategy starts no TensorFlow work early
-
-    if name == "multiworker":
-        index, n_workers = _check_tf_config()
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        where = f"worker {index} of {n_workers}, on {', '.join(strategy.extended.worker_devices)}"
-    else:
-        # Every GPU; without GPUs, the CPU (as many logical CPUs as were configured).
-        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        strategy = tf.distribute.MirroredStrategy([device.name for device in devices])
-        where = ", ".join(strategy.extended.worker_devices)
-    print(f"strategy {name}: {strategy.num_replicas_in_sync} replica(s); this process: {where}")
-    return strategy, strategy.num_replicas_in_sync
-
-
-def _check_tf_config():
-    """``(this worker's index, number of workers)`` from TF_CONFIG; a clear error for what
-    MultiWorkerMirroredStrategy would otherwise take as one lone worker, or fail on deep
-    inside TensorFlow."""
-    how = ("Set TF_CONFIG on every machine to the same cluster and that machine's own task, e.g. "
-           '\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}\' '
-           "(see docs/distributed.md).")
-    text = os.environ.get("TF_CONFIG", "").strip()
-    if not text:
-        raise ValueError(f"--strategy multiworker needs the TF_CONFIG environment variable, which is not set. {how}")
-    try:
-        config = json.loads(text)
-        workers, task = config["cluster"]["worker"], config["task"]
-        index = task["index"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"TF_CONFIG must be JSON with cluster.worker and task.index ({error!r}). {how}") from None
-    if task.get("type", "worker") != "worker" or not 0 <= index < len(workers):
-        raise ValueError(f"TF_CONFIG's task must be a worker with an index below {len(workers)}. "
-                         f"Received: {task}. {how}")
-    return index, len(workers)
 
 
 def _load_data(args, model):

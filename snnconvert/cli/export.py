@@ -10,8 +10,8 @@ def add_export_command(subcommands):
     export.add_argument("model", help="a .h5 or .keras model file")
     export.add_argument("-o", "--output", required=True, help="the NIR file to write, e.g. net.nir")
     export.add_argument("--scale", type=float, default=10.0,
-                        help="scale_firing_rates (default 10, as for evaluate): IF resistance r = scale, "
-                        "spike amplitude 1/scale")
+                        help="scale_firing_rates (default 10, as for evaluate): the gain and the spike amplitude "
+                        "1/scale, folded into the weights where they can take them (docs/export.md)")
     export.add_argument("--synapse", type=float, default=0.005,
                         help="low-pass synapse time constant in seconds, exported as NIR LI nodes; "
                         "0 for none (default 0.005, as for evaluate)")

@@ -6,6 +6,7 @@ import sys
 from snnconvert.calibration import DEFAULT_PERCENTILE, DEFAULT_TARGET_RATE
 from snnconvert.cli import commands
 from snnconvert.cli.export import add_export_command
+from snnconvert.cli.strategies import STRATEGIES
 from snnconvert.conversion.context import MAX_POOLING_MODES, NON_SPIKING_MODES
 from snnconvert.errors import ConversionError, ModelLoadError
 from snnconvert.metrics.evaluation import READOUTS
@@ -37,7 +38,7 @@ def build_parser():
     _add_data_options(evaluate)
     _add_conversion_options(evaluate, multiple=False)
     _add_simulation_options(evaluate, multiple=False)
-    evaluate.add_argument("--strategy", default="default", choices=commands.STRATEGIES,
+    evaluate.add_argument("--strategy", default="default", choices=STRATEGIES,
                           help="one device (default); mirrored: split each batch across this machine's GPUs; "
                           "multiworker: across machines, one process per machine described by TF_CONFIG "
                           "(see docs/distributed.md); every process prints the whole result")

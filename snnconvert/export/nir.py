@@ -140,9 +140,9 @@ class _Builder:
         self.values = {}
         self.folding = plan_scale_folding(graph)
 
-    # -------------------------------------------------------------- helpers
+    # ------------------------------------- helpers, shared with the rules in nir_neurons and nir_pooling
 
-    def _emit(self, name, nir_node, source=None):
+    def emit(self, name, nir_node, source=None):
         name = name.replace("/", "_")
         if name in self.nodes:
             raise ExportError(f"Two NIR nodes would be named {name!r}; rename the Keras layer.")
@@ -151,25 +151,25 @@ class _Builder:
             self.edges.append((source, name))
         return name
 
-    def _refuse(self, node, why):
+    def refuse(self, node, why):
         layer = f" (Keras layer {node.source!r})" if node.source else ""
         return ExportError(f"Cannot export node {node.name!r}{layer} to NIR: {why}")
 
-    def _single_input(self, node):
+    def single_input(self, node):
         if len(node.inputs) != 1:
-            raise self._refuse(node, f"{node.kind} nodes with {len(node.inputs)} inputs have no NIR equivalent.")
+            raise self.refuse(node, f"{node.kind} nodes with {len(node.inputs)} inputs have no NIR equivalent.")
         return self.values[node.inputs[0]]
 
-    def _value(self, nir_name, ir_shape):
+    def channels_first_value(self, nir_name, ir_shape):
         """A value that NIR holds as the channels-first layout of the IR shape ``ir_shape``."""
         return _Value(nir_name, _channels_first(ir_shape))
 
-    def _spatial_input(self, node, rank):
+    def spatial_input(self, node, rank):
         """The node's input, which must be a channels-first NIR tensor with ``rank`` spatial axes."""
-        value = self._single_input(node)
+        value = self.single_input(node)
         ir_shape = self.graph[node.inputs[0]].shape
         if len(ir_shape) != rank + 1 or not np.array_equal(value.index, _channels_first(ir_shape)):
-            raise self._refuse(
+            raise self.refuse(
                 node, f"its input {node.inputs[0]!r} is not a channels-last tensor with {rank} spatial axes "
                 "that NIR can lay out channels first.",
             )
@@ -182,7 +182,7 @@ class _Builder:
             if isinstance(node, node_type):
                 self.values[node.name] = method(self, node)
                 return
-        raise self._refuse(node, f"NIR has no node for {node.kind} ({node.describe() or 'no parameters'}).")
+        raise self.refuse(node, f"NIR has no node for {node.kind} ({node.describe() or 'no parameters'}).")
 
     def _input(self, node):
         consumers = self.graph.consumers(node.name)
@@ -191,11 +191,11 @@ class _Builder:
             index = np.arange(node.size).reshape(node.shape)
         else:
             index = _channels_first(node.shape)
-        name = self._emit(node.name, self.nir.Input(input_type=np.array(index.shape)))
+        name = self.emit(node.name, self.nir.Input(input_type=np.array(index.shape)))
         return _Value(name, index)
 
     def _permute(self, node):
-        value = self._single_input(node)
+        value = self.single_input(node)
         in_shape = self.graph[node.inputs[0]].shape
         # moved[j] is the input position of output position j; invert it to follow the elements
         moved = np.arange(math.prod(in_shape)).reshape(in_shape).transpose(node.dims).reshape(-1)
@@ -204,29 +204,29 @@ class _Builder:
         return _Value(value.nir_name, output_position[value.index])
 
     def _reshape(self, node):
-        value = self._single_input(node)
+        value = self.single_input(node)
         if len(node.shape) != 1:
-            raise self._refuse(node, f"NIR can only flatten; this reshape gives shape {node.shape}.")
+            raise self.refuse(node, f"NIR can only flatten; this reshape gives shape {node.shape}.")
         if len(value.shape) == 1:
             return _Value(value.nir_name, value.index)
         flatten = self.nir.Flatten(input_type={"input": np.array(value.shape)}, start_dim=0, end_dim=-1)
-        return _Value(self._emit(node.name, flatten, value.nir_name), value.index.reshape(-1))
+        return _Value(self.emit(node.name, flatten, value.nir_name), value.index.reshape(-1))
 
     def _dense(self, node):
-        value = self._single_input(node)
+        value = self.single_input(node)
         if len(value.shape) != 1:
             shape = self.graph[node.inputs[0]].shape
-            raise self._refuse(node, f"NIR's Affine needs a flat input; this one has shape {shape}.")
+            raise self.refuse(node, f"NIR's Affine needs a flat input; this one has shape {shape}.")
         weight = self._folded_weight(node, node.kernel[value.index].T)
         # Affine with zero bias rather than Linear: Sinabs 2.0.3 reads only Affine
         bias = np.zeros(node.size, node.kernel.dtype) if node.bias is None else node.bias
         nir_node = self.nir.Affine(weight=weight, bias=self._folded_bias(node, bias))
-        return _Value(self._emit(node.name, nir_node, value.nir_name), np.arange(node.size))
+        return _Value(self.emit(node.name, nir_node, value.nir_name), np.arange(node.size))
 
     def _convolution(self, node):
         if node.rank not in (1, 2):
-            raise self._refuse(node, f"NIR has 1-D and 2-D convolutions only; this is {node.kind}.")
-        value = self._spatial_input(node, node.rank)
+            raise self.refuse(node, f"NIR has 1-D and 2-D convolutions only; this is {node.kind}.")
+        value = self.spatial_input(node, node.rank)
         in_spatial = self.graph[node.inputs[0]].shape[:-1]
         padding = self._padding(node, in_spatial)
         weight = _ungrouped(np.moveaxis(node.kernel, (-1, -2), (0, 1)), node.groups)
@@ -246,8 +246,8 @@ class _Builder:
         expected = (node.shape[-1], *node.shape[:-1])
         if tuple(nir_node.output_type["output"]) != expected:
             computed = tuple(nir_node.output_type["output"])
-            raise self._refuse(node, f"NIR would compute shape {computed}, not {expected}.")
-        return _Value(self._emit(node.name, nir_node, value.nir_name), _channels_first(node.shape))
+            raise self.refuse(node, f"NIR would compute shape {computed}, not {expected}.")
+        return _Value(self.emit(node.name, nir_node, value.nir_name), _channels_first(node.shape))
 
     def _folded_weight(self, node, weight):
         factor = self.folding.weight_factor.get(node.name, 1.0)
@@ -262,14 +262,14 @@ class _Builder:
         if node.padding == "valid":
             return (0,) * node.rank
         if node.padding != "same":
-            raise self._refuse(node, f"NIR cannot express {node.padding!r} padding.")
+            raise self.refuse(node, f"NIR cannot express {node.padding!r} padding.")
         padding = []
         for size, size_out, kernel, stride, dilation in zip(
             in_spatial, node.shape[:-1], node.kernel.shape[:-2], node.strides, node.dilation_rate
         ):
             before, after = same_padding(size, size_out, stride, dilation * (kernel - 1) + 1)
             if before != after:
-                raise self._refuse(
+                raise self.refuse(
                     node, f"'same' padding here needs {before + after} zeros, one more after than before, and NIR "
                     "pads both sides equally; use an odd kernel size with stride 1 or 'valid' padding.",
                 )
@@ -277,31 +277,31 @@ class _Builder:
         return tuple(padding)
 
     def _synapse(self, node):
-        value = self._single_input(node)
+        value = self.single_input(node)
         if not isinstance(node.synapse, Lowpass):
-            raise self._refuse(node, f"only low-pass synapses map to NIR's LI, not {node.synapse!r}.")
+            raise self.refuse(node, f"only low-pass synapses map to NIR's LI, not {node.synapse!r}.")
         tau = node.synapse.tau
         filtered = self.nir.LI(
             tau=np.full(value.shape, tau, np.float32),
             r=np.ones(value.shape, np.float32),
             v_leak=np.zeros(value.shape, np.float32),
         )
-        return _Value(self._emit(node.name, filtered, value.nir_name), value.index)
+        return _Value(self.emit(node.name, filtered, value.nir_name), value.index)
 
     def _affine(self, node):
-        value = self._single_input(node)
+        value = self.single_input(node)
         if np.any(np.asarray(node.offset) != 0):
-            raise self._refuse(node, "NIR's Scale has no offset; fold the offset into the neighbouring layer.")
+            raise self.refuse(node, "NIR's Scale has no offset; fold the offset into the neighbouring layer.")
         scale = _in_layout(np.broadcast_to(node.scale, node.shape), value.index).astype(np.float32)
-        return _Value(self._emit(node.name, self.nir.Scale(scale=scale), value.nir_name), value.index)
+        return _Value(self.emit(node.name, self.nir.Scale(scale=scale), value.nir_name), value.index)
 
     def add_output(self, name):
         value = self.values[name]
         node = self.graph[name]
         if not np.array_equal(value.index, _channels_first(node.shape)):
-            raise self._refuse(node, "as a network output its values would reach NIR in another order.")
+            raise self.refuse(node, "as a network output its values would reach NIR in another order.")
         output = self.nir.Output(output_type=np.array(value.shape))
-        self._emit(f"{name}.output", output, value.nir_name)
+        self.emit(f"{name}.output", output, value.nir_name)
 
 
 _HANDLERS = (

@@ -18,7 +18,7 @@ from snnconvert.neurons.rectified import SpikingRectifiedLinear
 
 
 def neurons(builder, node):
-    value = builder._single_input(node)
+    value = builder.single_input(node)
     neuron = node.neuron_type
     if isinstance(neuron, SpikingRectifiedLinear):
         _check_plain_response(builder, node, "NIR's IF neuron has")
@@ -29,7 +29,7 @@ def neurons(builder, node):
     elif isinstance(neuron, LIF):
         _check_plain_response(builder, node, "NIR's LIF neuron has")
         if neuron.tau_ref > 0:
-            raise builder._refuse(
+            raise builder.refuse(
                 node, f"its LIF neurons have a refractory period (tau_ref={neuron.tau_ref:g} s) and NIR's LIF "
                 "has none; convert with neuron_type=snnconvert.LIF(tau_ref=0) to export.",
             )
@@ -38,20 +38,20 @@ def neurons(builder, node):
             v_leak=_full(value.shape, 0), v_threshold=_full(value.shape, 1), v_reset=_full(value.shape, 0),
         )
     else:
-        raise builder._refuse(
+        raise builder.refuse(
             node, f"only spiking neurons map to NIR (spiking ReLU to IF, LIF to LIF), not {type(neuron).__name__}; "
             "convert with neuron_type='spiking' or 'lif'.",
         )
-    name = builder._emit(node.name, population, value.nir_name)
+    name = builder.emit(node.name, population, value.nir_name)
     if node.amplitude != 1 and node.name not in builder.folding.no_amplitude:
         amplitude = builder.nir.Scale(scale=_full(value.shape, node.amplitude))
-        name = builder._emit(f"{node.name}.amplitude", amplitude, name)
+        name = builder.emit(f"{node.name}.amplitude", amplitude, name)
     return type(value)(name, value.index)
 
 
 def _check_plain_response(builder, node, neuron_has):
     if not node.rectifier.is_plain:
-        raise builder._refuse(
+        raise builder.refuse(
             node, f"its response ({node.rectifier}) is not a plain ReLU, and {neuron_has} no slope, threshold "
             "shift or ceiling on its input.",
         )

@@ -39,8 +39,12 @@ def shard_bounds(size, n_replicas):
     """``[(start, stop)]`` per replica: contiguous slices of ``size`` samples, the first
     ``size % n_replicas`` replicas holding one sample more."""
     base, extra = divmod(size, n_replicas)
-    stops = np.cumsum([base + (replica < extra) for replica in range(n_replicas)])
-    return [(int(stop - (base + (replica < extra))), int(stop)) for replica, stop in enumerate(stops)]
+    bounds, start = [], 0
+    for replica in range(n_replicas):
+        stop = start + base + (replica < extra)
+        bounds.append((start, stop))
+        start = stop
+    return bounds
 
 
 class ReplicatedBatches:
@@ -68,6 +72,7 @@ class ReplicatedBatches:
             return tf.constant(stop - start), states
 
         n_real, (neuron_states, node_states) = self._per_replica(shard_start)
+        # whether each input varies over time, the same for every shard
         temporal = next(iter(sources.values()))[1]
         # The windows a single device would use for the whole batch, so float32 rounding
         # across window boundaries is the same too.
@@ -137,13 +142,18 @@ def _spike_totals(activity):
 
 
 def _merge_windows(pieces):
-    """Join the windows of one batch: outputs and probes along time, spikes summed."""
-    (first_outputs, first_probed, first_per_image), first_per_neuron = pieces[0]
-    outputs = {name: np.concatenate([p[0][0][name] for p in pieces], axis=1) for name in first_outputs}
-    probed = {name: np.concatenate([p[0][1][name] for p in pieces], axis=1) for name in first_probed}
-    per_image = {name: sum(p[0][2][name] for p in pieces) for name in first_per_image}
-    per_neuron = {name: sum(p[1][name] for p in pieces) for name in first_per_neuron}
-    return outputs, SpikeTotals(per_image, per_neuron), probed
+    """Join the windows of one batch, each ``((outputs, probed, per_image), per_neuron)``:
+    outputs and probes along time, spikes summed."""
+    outputs, probed, per_image, per_neuron = zip(*((*gathered, summed) for gathered, summed in pieces))
+    return _along_time(outputs), SpikeTotals(_summed(per_image), _summed(per_neuron)), _along_time(probed)
+
+
+def _along_time(windows):
+    return {name: np.concatenate([window[name] for window in windows], axis=1) for name in windows[0]}
+
+
+def _summed(windows):
+    return {name: sum(window[name] for window in windows) for name in windows[0]}
 
 
 def replicated_batch_runner(simulator, strategy, cache):

@@ -43,7 +43,11 @@ def test_mirrored_over_two_cpus_reports_the_default_result(tiny, run_processes, 
 @pytest.mark.parametrize(("tf_config", "message"), [
     (None, "needs the TF_CONFIG environment variable, which is not set"),
     ("{not json", "TF_CONFIG must be JSON with cluster.worker and task.index"),
-    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 1}}', "index below 1"),
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 1}}', "from 0 to 0"),
+    ('{"cluster": {"worker": ["localhost:1", "localhost:2"]}, "task": {"type": "worker", "index": "1"}}',
+     "task.index must be an integer from 0 to 1"),
+    ('{"cluster": {"chief": ["localhost:1"], "worker": ["localhost:2"]}, "task": {"type": "chief", "index": 0}}',
+     "no 'chief'"),
 ])
 def test_multiworker_without_a_valid_tf_config_says_to_set_it(tiny, monkeypatch, capsys, tf_config, message):
     if tf_config is None:
