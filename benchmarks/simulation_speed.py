@@ -4,12 +4,13 @@ On one batch of MNIST test images this times, in the same run:
 
   (a) the Keras model's own inference (a compiled ``tf.function``) called ``n_steps``
       times, i.e. what it costs to show the image to the ANN once per timestep;
-  (b) snnconvert's spiking simulation of ``n_steps`` steps, with and without a synapse,
-      with and without XLA.
+  (b) snnconvert's spiking simulation of ``n_steps`` steps, at each ``--scale``, with
+      and without a synapse, as shipped (XLA and the compiled CPU kernels) and as plain
+      TensorFlow ops (``--plain``: ``jit_compile=False, kernels=False``).
 
 It prints the ratio b/a (lower is better; <= 1 means the simulation of the whole
 window costs no more than ``n_steps`` ANN passes) and images*steps per second.
-Each figure is the best of ``--repeats`` runs after a warm-up.
+Each figure is the best of ``--repeats`` runs after a warm-up, all measured in turns.
 
     python benchmarks/simulation_speed.py --model models/mnist_cnn.h5 --data-dir ../shared/data
 """
@@ -50,9 +51,10 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None, help="folder with mnist/ (default: $SNNCONVERT_DATA)")
     parser.add_argument("--n-steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--scale", type=float, nargs="+", default=[10.0, 100.0, 1000.0])
     parser.add_argument("--synapse", type=float, default=0.005)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--plain", action="store_true", help="also time plain TensorFlow ops (no XLA, no kernels)")
     args = parser.parse_args(argv)
 
     images, _ = load_dataset("mnist", "test", data_dir=args.data_dir)
@@ -66,12 +68,13 @@ def main(argv=None):
             keras_call(batch).numpy()
 
     runs = {"keras x n_steps": keras_window}
-    for synapse in (None, args.synapse):
-        network = snnconvert.convert(keras_model, scale_firing_rates=args.scale, synapse=synapse)
-        for jit in (False, True):
-            label = f"snn synapse={synapse or 'none'} compiled={'on' if jit else 'off'}"
-            runs[label] = functools.partial(network.run, batch, args.n_steps, batch_size=args.batch_size,
-                                            progress=False, jit_compile=jit)
+    for scale in args.scale:
+        for synapse in (None, args.synapse):
+            network = snnconvert.convert(keras_model, scale_firing_rates=scale, synapse=synapse)
+            for compiled in (True, False) if args.plain else (True,):
+                label = f"snn scale={scale:g} synapse={synapse or 'none'}" + ("" if compiled else " plain")
+                runs[label] = functools.partial(network.run, batch, args.n_steps, batch_size=args.batch_size,
+                                                progress=False, jit_compile=compiled, kernels=compiled)
     timings = best_times(runs, args.repeats)
     reference = timings["keras x n_steps"]
     work = args.batch_size * args.n_steps
@@ -80,7 +83,7 @@ def main(argv=None):
         for label, elapsed in timings.items()
     ]
 
-    print(f"model {args.model}, batch {args.batch_size}, n_steps {args.n_steps}, scale {args.scale:g}, "
+    print(f"model {args.model}, batch {args.batch_size}, n_steps {args.n_steps}, "
           f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}")
     for line in format_table(("run", "time ms", "b/a", "images*steps/s"), rows):
         print(line)

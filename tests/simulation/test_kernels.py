@@ -1,0 +1,238 @@
+"""The compiled CPU kernels against the TensorFlow ops they replace, and hand-worked values.
+
+The spiking ReLU update and the event projection must give bit-identical results to
+the TensorFlow path (same float32 operations, same order); the low-pass recurrence
+rounds differently from the TensorFlow path's matrix product, by about one ulp.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import snnconvert
+from snnconvert.data import load_dataset
+from snnconvert.ir import Conv2DNode, DenseNode, Rectifier
+from snnconvert.neurons import SpikingRectifiedLinear, SpikingState, drive
+from snnconvert.simulation import events, kernels
+from snnconvert.simulation.kernels import build
+from snnconvert.synapses import Lowpass
+
+MNIST_MODEL = Path(__file__).resolve().parents[2] / "models" / "mnist_cnn.h5"
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason="no C++ compiler: the kernels cannot be built")
+
+
+def _tensorflow_update(current, voltage, gain, dt, rectifier, cumulative):
+    """The reference: the TensorFlow path of SpikingRectifiedLinear."""
+    state = SpikingState.start(voltage)
+    running, state = SpikingRectifiedLinear().cumulative_counts(
+        tf.constant(current), state, dt, cumulative, response=lambda j: drive(j, tf.constant(gain), rectifier)
+    )
+    return running.numpy(), state.voltage.numpy()
+
+
+def _kernel_update(current, voltage, gain, dt, spike_value, rectify, cumulative, signed):
+    output, counts, new_voltage = kernels.integrate_spiking_relu(
+        tf.constant(current), tf.constant(voltage), gain=tf.constant(gain, tf.float32),
+        dt=tf.constant(dt, tf.float32), spike_value=tf.constant(spike_value, tf.float32),
+        rectify=rectify, cumulative=cumulative, signed=signed,
+    )
+    return output.numpy(), counts.numpy(), new_voltage.numpy()
+
+
+@pytest.mark.parametrize("cumulative", [False, True])
+@pytest.mark.parametrize("gain", [1.0, 7.3, 400.0])
+def test_spiking_relu_kernel_is_bit_identical_to_tensorflow(cumulative, gain):
+    rng = np.random.default_rng(int(gain * 10) + cumulative)
+    current = rng.normal(0.4, 1.0, (5, 23, 3, 4, 6)).astype(np.float32)
+    if cumulative:
+        current = np.cumsum(current, axis=1, dtype=np.float32)
+    voltage = rng.uniform(0, 1, (5, 3, 4, 6)).astype(np.float32)
+    dt, spike_value = 0.01, 0.37
+    running, reference_voltage = _tensorflow_update(current, voltage, gain, dt, Rectifier(), cumulative)
+    output, counts, new_voltage = _kernel_update(current, voltage, gain, dt, spike_value, True, cumulative, False)
+    assert running[:, -1].sum() > 50  # the test exercises real spikes
+    np.testing.assert_array_equal(output, running * np.float32(spike_value))
+    np.testing.assert_array_equal(counts, running[:, -1])
+    np.testing.assert_array_equal(new_voltage, reference_voltage)
+
+
+def test_spiking_relu_kernel_counts_negative_spikes_by_magnitude():
+    """A LeakyReLU response is computed by TensorFlow and integrated by the kernel."""
+    rectifier = Rectifier(negative_slope=0.3)
+    rng = np.random.default_rng(4)
+    current = rng.normal(0.0, 2.0, (4, 30, 17)).astype(np.float32)
+    voltage = rng.uniform(0, 1, (4, 17)).astype(np.float32)
+    running, reference_voltage = _tensorflow_update(current, voltage, 20.0, 0.01, rectifier, False)
+    drive_values = drive(tf.constant(current), tf.constant(20.0), rectifier).numpy()
+    output, counts, new_voltage = _kernel_update(drive_values, voltage, 1.0, 0.01, 1.0, False, False, True)
+    per_step = np.diff(running, axis=1, prepend=0)
+    assert (per_step < 0).any() and (per_step > 0).any()
+    np.testing.assert_array_equal(output, running)
+    np.testing.assert_array_equal(counts, np.abs(per_step).sum(axis=1))
+    np.testing.assert_array_equal(new_voltage, reference_voltage)
+
+
+def test_spiking_relu_kernel_hand_worked_train():
+    """dt 0.1, gain 1, current 25 from v = 0: v rises 2.5 a step, so the neuron fires
+    2, 3, 2, 3 spikes (the voltage is 0.5 and 0 after alternate steps)."""
+    current = np.full((1, 4, 1), 25.0, np.float32)
+    output, counts, voltage = _kernel_update(current, np.zeros((1, 1), np.float32), 1.0, 0.1, 10.0, True, False,
+                                             False)
+    np.testing.assert_array_equal(output[0, :, 0], [20.0, 50.0, 70.0, 100.0])
+    assert counts[0, 0] == 10 and voltage[0, 0] == 0
+
+
+def test_lowpass_kernel_matches_the_filter_recurrence_and_the_matrix_form():
+    rng = np.random.default_rng(1)
+    signal = rng.normal(0, 1, (3, 40, 5, 2)).astype(np.float32)
+    state = rng.normal(0, 1, (3, 5, 2)).astype(np.float32)
+    synapse, dt = Lowpass(0.005), 0.001
+    decay = synapse.decay(dt)
+    filtered, new_state = kernels.lowpass(tf.constant(signal), tf.constant(state), tf.constant(decay, tf.float32))
+    expected, level = [], state.astype(np.float64)
+    for step in range(signal.shape[1]):
+        level = decay * level + (1 - decay) * signal[:, step]
+        expected.append(level)
+    expected = np.stack(expected, axis=1)
+    np.testing.assert_allclose(filtered, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(new_state, filtered.numpy()[:, -1])
+    matrix_form, _ = synapse.filter(tf.constant(signal), tf.constant(state), dt)
+    np.testing.assert_allclose(filtered, matrix_form, rtol=1e-5, atol=1e-6)
+
+
+def test_lowpass_kernel_impulse_response():
+    """An impulse of height 1 at step 0 decays as (1 - a) a^t."""
+    signal = np.zeros((1, 6, 1), np.float32)
+    signal[0, 0, 0] = 1.0
+    decay = np.exp(-0.001 / 0.002)
+    filtered, _ = kernels.lowpass(tf.constant(signal), tf.zeros((1, 1)), tf.constant(decay, tf.float32))
+    np.testing.assert_allclose(filtered.numpy()[0, :, 0], (1 - decay) * decay ** np.arange(6), rtol=1e-6)
+
+
+def _random_events(rng, batch, n_steps, n_inputs, n_events):
+    sample = np.sort(rng.integers(0, batch, n_events)).astype(np.int32)
+    step = rng.integers(0, n_steps, n_events).astype(np.int32)
+    neuron = rng.integers(0, n_inputs, n_events).astype(np.int32)
+    return tuple(tf.constant(index) for index in (sample, step, neuron))
+
+
+CONVOLUTIONS = {
+    "valid": dict(strides=(1, 1), padding="valid", dilation_rate=(1, 1)),
+    "same, stride 2": dict(strides=(2, 2), padding="same", dilation_rate=(1, 1)),
+    "dilated": dict(strides=(1, 1), padding="valid", dilation_rate=(2, 2)),
+    "same, strides 2 and 1": dict(strides=(2, 1), padding="same", dilation_rate=(1, 1)),
+}
+
+
+@pytest.mark.parametrize("geometry", list(CONVOLUTIONS))
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_event_kernel_is_bit_identical_to_tensorflow_through_a_convolution(geometry, with_bias):
+    options = CONVOLUTIONS[geometry]
+    layer = keras.layers.Conv2D(5, 3, use_bias=with_bias, bias_initializer="random_normal", **options)
+    in_shape = (9, 8, 4)
+    layer.build((None, *in_shape))
+    out_shape = tuple(layer.compute_output_shape((None, *in_shape))[1:])
+    weights = layer.get_weights()
+    node = Conv2DNode(name="conv", inputs=("x",), shape=out_shape, kernel=weights[0],
+                      bias=weights[1] if with_bias else None, **options)
+    rng = np.random.default_rng(3)
+    spikes = _random_events(rng, 6, 7, int(np.prod(in_shape)), 900)
+    args = (node, spikes, in_shape, 6, 7, 12.5)
+    reference = events.project_events(*args, use_kernels=False).numpy()
+    compiled = events.project_events(*args, use_kernels=True).numpy()
+    np.testing.assert_array_equal(compiled, reference)
+    # And both are the convolution of the dense spike tensor.
+    dense = np.zeros((6 * 7, *in_shape), np.float32)
+    sample, step, neuron = (index.numpy() for index in spikes)
+    np.add.at(dense.reshape(6 * 7, -1), (sample * 7 + step, neuron), 12.5)
+    np.testing.assert_allclose(compiled.reshape(6 * 7, *out_shape), layer(dense).numpy(), rtol=1e-5, atol=1e-4)
+
+
+def test_event_kernel_is_bit_identical_to_tensorflow_through_a_dense_layer():
+    rng = np.random.default_rng(8)
+    node = DenseNode(name="dense", inputs=("x",), shape=(11,), kernel=rng.normal(size=(30, 11)).astype(np.float32),
+                     bias=rng.normal(size=11).astype(np.float32))
+    spikes = _random_events(rng, 4, 9, 30, 300)
+    args = (node, spikes, (30,), 4, 9, 3.0)
+    np.testing.assert_array_equal(events.project_events(*args, use_kernels=True).numpy(),
+                                  events.project_events(*args, use_kernels=False).numpy())
+
+
+def test_mnist_network_gives_the_same_spikes_with_and_without_kernels(data_dir):
+    """The shipped MNIST CNN, event path included: no synapse, identical outputs; a
+    synapse rounds differently (recurrence against matrix product) but keeps the spikes."""
+    images, _ = load_dataset("mnist", "test", data_dir=data_dir)
+    images = (images[:20, ..., None] / 255.0).astype(np.float32)
+    for synapse in (None, 0.005):
+        net = snnconvert.convert(MNIST_MODEL, scale_firing_rates=20, synapse=synapse)
+        with_kernels = net.run(images, 25, progress=False)
+        without = net.run(images, 25, progress=False, kernels=False)
+        assert with_kernels.spikes_per_layer == without.spikes_per_layer
+        assert with_kernels.total_spikes > 10_000
+        if synapse is None:
+            np.testing.assert_array_equal(with_kernels.output, without.output)
+        else:
+            np.testing.assert_allclose(with_kernels.output, without.output, rtol=1e-5, atol=1e-4)
+
+
+_FALLBACK_SCRIPT = textwrap.dedent("""
+    import warnings, numpy as np, keras, snnconvert
+    from snnconvert.simulation import kernels
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="relu")])
+    x = np.random.default_rng(0).uniform(0, 1, (4, 6)).astype("float32")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = snnconvert.convert(model, scale_firing_rates=30).run(x, 20, progress=False)
+    print("AVAILABLE", kernels.available())
+    print("SPIKES", result.total_spikes)
+    print("WARNINGS", [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)])
+""")
+
+
+@pytest.fixture(scope="module")
+def fresh_cache(tmp_path_factory):
+    """A kernel cache of its own, filled by one build (about 20 s)."""
+    folder = tmp_path_factory.mktemp("kernels")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SNNCONVERT_KERNEL_CACHE", str(folder))
+        library = build._built_library()
+    return folder, library
+
+
+def _run_fallback(cache, **environment):
+    env = {**os.environ, "SNNCONVERT_KERNEL_CACHE": str(cache), **environment}
+    done = subprocess.run([sys.executable, "-c", _FALLBACK_SCRIPT], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.split(" ", 1)[0].isupper())
+
+
+def test_without_a_compiler_the_simulator_warns_and_gives_the_same_spikes(fresh_cache, tmp_path):
+    built = _run_fallback(fresh_cache[0])
+    missing = _run_fallback(tmp_path, CXX="no-such-compiler-here")
+    assert built["AVAILABLE"] == "True" and missing["AVAILABLE"] == "False"
+    assert int(missing["SPIKES"]) == int(built["SPIKES"]) > 0
+    assert "no C++ compiler 'no-such-compiler-here'" in missing["WARNINGS"]
+    assert "SNNCONVERT_KERNELS=off" in missing["WARNINGS"]
+    silenced = _run_fallback(fresh_cache[0], SNNCONVERT_KERNELS="off")
+    assert silenced["AVAILABLE"] == "False" and silenced["WARNINGS"] == "[]"
+    assert int(silenced["SPIKES"]) == int(built["SPIKES"])
+
+
+def test_the_library_is_cached_under_a_fingerprint(fresh_cache, monkeypatch):
+    folder, library = fresh_cache
+    monkeypatch.setenv("SNNCONVERT_KERNEL_CACHE", str(folder))
+    assert library.parent == folder and library.name.startswith("snnconvert_kernels-")
+    stamp = library.stat().st_mtime_ns
+    assert build._built_library() == library and library.stat().st_mtime_ns == stamp  # not rebuilt
+    assert [path.name for path in folder.iterdir()] == [library.name]  # no scratch left behind
