@@ -21,7 +21,7 @@ from snnconvert.simulation.signals import Signal
 from snnconvert.synapses import Lowpass
 
 
-def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_kernels=True):
+def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_kernels=True, per_step=False):
     """Run one population for ``n_steps`` steps.
 
     Args:
@@ -29,10 +29,12 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_ker
         current: input :class:`Signal` (before the gain), in any form.
         state: the population's state (``neuron_type.start(voltage)``), or ``None``
             for rate neurons.
+        per_step: a spiking population fed a constant current returns its output per
+            step rather than as running sums (computed in the same fused pass).
 
     Returns:
         ``(output, activity, state)``: the output signal (cumulative for spiking
-        neurons); ``activity``, the spikes each neuron emitted in the window
+        neurons, unless ``per_step``); ``activity``, the spikes each neuron emitted in the window
         ``[batch, ...]`` (exact integers, negative spikes counted by magnitude; for
         rate neurons the expected count ``|rate| * dt`` summed over steps); the new state.
     """
@@ -43,12 +45,13 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_ker
     if node.neuron_type.spiking:
         update = _compiled(_spiking_update, jit_compile and not current.temporal)
         # Scalars go in as tensors: one compiled function then serves every scale.
+        per_step = per_step and not current.temporal
         output, activity, state = update(
             node.neuron_type, node.rectifier, current.tensor, state, tf.constant(node.gain, tf.float32),
             tf.constant(node.amplitude / dt, tf.float32), tf.constant(dt, tf.float32),
-            n_steps, current.temporal, current.cumulative,
+            n_steps, current.temporal, current.cumulative, per_step,
         )
-        return Signal(output, temporal=True, cumulative=True), activity, state
+        return Signal(output, temporal=True, cumulative=not per_step), activity, state
     response = drive_function(node.rectifier, node.gain)
     return _advance_rates(node, current, lambda tensor: node.neuron_type.rates(tensor, response), n_steps, dt)
 
@@ -63,7 +66,8 @@ def _advance_rates(node, current, rates_of, n_steps, dt):
     return Signal(rates * node.amplitude, temporal=current.temporal), per_step * dt, None
 
 
-def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_steps, temporal, cumulative):
+def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_steps, temporal, cumulative,
+                    per_step):
     response = drive_function(rectifier, gain)
     if temporal:
         running, state = neuron.cumulative_counts(current, state, dt, cumulative, response=response)
@@ -74,7 +78,7 @@ def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_
         spikes = tf.reduce_sum(tf.abs(differences(running)), axis=1)
     else:
         spikes = running[:, -1]
-    return running * spike_value, spikes, state
+    return (differences(running) if per_step else running) * spike_value, spikes, state
 
 
 def _kernel_serves(node):
@@ -87,14 +91,47 @@ def _advance_with_kernel(node, current, state, dt):
     if not plain:
         # Keras's rectifier options are evaluated here; the kernel integrates the result.
         current = Signal(drive_function(node.rectifier, node.gain)(current.per_step().tensor), temporal=True)
-    output, counts, voltage = kernels.integrate_spiking_relu(
-        current.tensor, state.voltage,
-        gain=tf.constant(node.gain, tf.float32), dt=tf.constant(dt, tf.float32),
-        spike_value=tf.constant(node.amplitude / dt, tf.float32),
+    output, counts, voltage, _ = kernels.integrate_spiking_relu(
+        current.tensor, state.voltage, **_kernel_scalars(node, dt),
         rectify=plain, cumulative=current.cumulative, signed=node.rectifier.signed,
     )
     state = SpikingState(voltage, state.initial, state.elapsed + current.tensor.shape[1])
     return Signal(output, temporal=True, cumulative=True), counts, state
+
+
+def can_fuse(synapse_node, node, signal):
+    """Whether ``synapse_node`` and the population ``node`` it alone feeds can run as one
+    kernel pass (:func:`advance_filtered_neurons`), given the synapse's input ``signal``."""
+    return (
+        signal.temporal
+        and isinstance(synapse_node.synapse, Lowpass)
+        and type(node.neuron_type) is SpikingRectifiedLinear
+        and node.rectifier.is_plain
+        and kernels.available()
+    )
+
+
+def advance_filtered_neurons(synapse_node, synapse_state, node, current, state, n_steps, dt, offset=None):
+    """A low-pass synapse and the population it feeds, in one pass of the CPU kernel:
+    the same operations as :func:`advance_synapse`, then adding ``offset`` (the bias
+    left behind the synapse when it was moved, as an array shaped like the population,
+    or ``None``), then :func:`advance_neurons`, without writing the filtered current out.
+    Returns ``(output, activity, state, synapse_state)``."""
+    output, counts, voltage, synapse_state = kernels.integrate_spiking_relu(
+        current.tensor, state.voltage, **_kernel_scalars(node, dt),
+        rectify=True, cumulative=current.cumulative, signed=False,
+        synapse_state=synapse_state, decay=tf.constant(synapse_node.synapse.decay(dt), tf.float32),
+        offset=None if offset is None else tf.constant(offset, tf.float32),
+    )
+    state = SpikingState(voltage, state.initial, state.elapsed + n_steps)
+    return Signal(output, temporal=True, cumulative=True), counts, state, synapse_state
+
+
+def _kernel_scalars(node, dt):
+    return dict(
+        gain=tf.constant(node.gain, tf.float32), dt=tf.constant(dt, tf.float32),
+        spike_value=tf.constant(node.amplitude / dt, tf.float32),
+    )
 
 
 def drive_function(rectifier, gain):

@@ -13,7 +13,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
-from snnconvert.ir import InputNode, NeuronNode, SynapseNode, defer_synapses
+from snnconvert.ir import AffineNode, InputNode, NeuronNode, SynapseNode, defer_synapses
 from snnconvert.metrics.collection import ActivityCollector, BatchResult, SpikeTotals
 from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
@@ -27,7 +27,13 @@ from snnconvert.simulation.events import (
     project_events,
 )
 from snnconvert.simulation.ops import OPS, STATEFUL_OPS
-from snnconvert.simulation.populations import advance_neurons, advance_synapse, drive_function
+from snnconvert.simulation.populations import (
+    advance_filtered_neurons,
+    advance_neurons,
+    advance_synapse,
+    can_fuse,
+    drive_function,
+)
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
 
@@ -217,10 +223,25 @@ class Simulator:
         input_values = iter(zip(inputs, temporal))
         projectable = _event_projections(graph, probes)
         deferred = {}  # population -> its constant input, computed with its consumer
+        fusable = _fusable_synapses(graph, probes) if self.kernels else {}
+        filtering = {}  # population -> its synapse and the synapse's input, run together
         for node in graph:
             if isinstance(node, InputNode):
                 tensor, is_temporal = next(input_values)
                 values[node.name] = Signal(tf.cast(tensor, tf.float32), is_temporal)
+            elif node.name in fusable and can_fuse(node, graph[fusable[node.name][1]], values[node.inputs[0]]):
+                offset_name, population = fusable[node.name]
+                filtering[population] = (node, values[node.inputs[0]], offset_name and graph[offset_name])
+            elif any(offset is node for _, _, offset in filtering.values()):
+                continue  # added by the kernel that runs the synapse and the population
+            elif node.name in filtering:
+                synapse, current, offset = filtering.pop(node.name)
+                offset = None if offset is None else np.broadcast_to(offset.offset, node.shape)
+                (values[node.name], activity[node.name], neuron_states[node.name],
+                 node_states[synapse.name]) = advance_filtered_neurons(
+                    synapse, node_states[synapse.name], node, current, neuron_states[node.name], n_steps, self.dt,
+                    offset,
+                )
             elif node.name in projectable and not values[node.inputs[0]].temporal:
                 deferred[node.name] = values[node.inputs[0]]
             elif node.inputs and node.inputs[0] in deferred:
@@ -282,8 +303,10 @@ class Simulator:
             return output, unflat(counts), new_state
 
         def dense():
+            # Spikes per step (from the same fused pass), so that the consumer's output
+            # needs no differencing: a pass over a large tensor saved.
             spikes, counts, new_state = advance_neurons(
-                population, current, state, n_steps, self.dt, self.jit_compile, self.kernels
+                population, current, state, n_steps, self.dt, self.jit_compile, self.kernels, per_step=True
             )
             return OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
 
@@ -320,6 +343,27 @@ def _event_projections(graph, probes):
         ):
             names.add(node.name)
     return names
+
+
+def _fusable_synapses(graph, probes):
+    """Synapse -> ``(offset node or None, population)``: synapses that feed one spiking
+    population, directly or through the bias node left behind when the synapse was moved
+    (see :func:`~snnconvert.ir.defer_synapses`), with nothing else reading them. Whether
+    they fuse is settled when the window is traced (see ``can_fuse``)."""
+    def only_consumer(node):
+        consumers = graph.consumers(node.name)
+        hidden = node.name not in probes and node.name not in graph.outputs
+        return consumers[0] if hidden and len(consumers) == 1 else None
+
+    chains = {}
+    for node in graph:
+        after = only_consumer(node) if isinstance(node, SynapseNode) else None
+        offset = None
+        if isinstance(after, AffineNode) and np.all(after.scale == 1):
+            offset, after = after, only_consumer(after)
+        if isinstance(after, NeuronNode) and after.spiking:
+            chains[node.name] = (offset and offset.name, after.name)
+    return chains
 
 
 def _window_of(source, is_temporal, start, steps):

@@ -22,7 +22,8 @@ def available():
     return not tf.config.list_logical_devices("GPU") and build.load() is not None
 
 
-def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, cumulative, signed):
+def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, cumulative, signed,
+                           synapse_state=None, decay=None, offset=None):
     """The spiking ReLU update over a window (call only when :func:`available`).
 
     Args:
@@ -33,21 +34,35 @@ def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, 
         rectify: apply ``max(gain * J, 0)``; otherwise ``current`` already holds the
             drive (a rectifier with Keras's options, computed by TensorFlow).
         signed: count negative spikes by their magnitude.
+        synapse_state, decay: to pass the current through a low-pass synapse first (as
+            :func:`lowpass` does, in the same pass): its output before the first step
+            ``[batch, ...]`` and ``exp(-dt / tau)`` as a float32 scalar tensor.
+        offset: with a synapse, a constant added to its output (a bias), shaped like
+            one sample of ``voltage``; ``None`` for none.
 
     Returns:
-        ``(output, counts, voltage)``: ``spike_value`` times the spikes emitted up to
-        each step, shaped like ``current``; the window's spikes per neuron and the
-        voltage after the last step, both ``[batch, ...]``.
+        ``(output, counts, voltage, synapse_state)``: ``spike_value`` times the spikes
+        emitted up to each step, shaped like ``current``; the window's spikes per
+        neuron, the voltage after the last step and the synapse's last output (``None``
+        without a synapse), all ``[batch, ...]``.
     """
-    shape = tf.shape(current)
-    output, counts, new_voltage = build.load().snnconvert_integrate_spiking_relu(
+    shape, state_shape = tf.shape(current), tf.shape(voltage)
+    filtering = synapse_state is not None
+    output, counts, new_voltage, new_synapse_state = build.load().snnconvert_integrate_spiking_relu(
         tf.reshape(current, [shape[0], shape[1], -1]),
         tf.reshape(voltage, [shape[0], -1]),
         gain, dt, spike_value,
-        rectify=rectify, cumulative=cumulative, signed_spikes=signed,
+        tf.reshape(synapse_state, [shape[0], -1]) if filtering else tf.zeros([0]),
+        decay if filtering else tf.constant(0.0),
+        tf.zeros([0]) if offset is None else tf.reshape(offset, [-1]),
+        rectify=rectify, cumulative=cumulative, signed_spikes=signed, filter=filtering,
     )
-    state_shape = tf.shape(voltage)
-    return tf.reshape(output, shape), tf.reshape(counts, state_shape), tf.reshape(new_voltage, state_shape)
+    return (
+        tf.reshape(output, shape),
+        tf.reshape(counts, state_shape),
+        tf.reshape(new_voltage, state_shape),
+        tf.reshape(new_synapse_state, state_shape) if filtering else None,
+    )
 
 
 def lowpass(signal, state, decay):

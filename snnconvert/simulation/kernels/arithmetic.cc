@@ -3,7 +3,8 @@
 // give bit-identical results. Build with -ffp-contract=off: a fused multiply-add
 // would round differently from TensorFlow's separate Mul and AddV2 ops.
 //
-// Low-pass synapse: the recurrence itself, one pass over the signal.
+// Low-pass synapse: the recurrence itself, one pass over the signal; fused in front of
+// a population, the very same operations.
 #include "arithmetic.h"
 
 #include <algorithm>
@@ -16,10 +17,12 @@ namespace {
 
 // The choices are template parameters and the arrays restrict pointers, so that the
 // inner loop has no branch and no possible aliasing: the compiler vectorises it.
-template <bool kCumulative, bool kRectify>
+template <bool kCumulative, bool kFilter, bool kRectify>
 void Integrate(const Window& w, int64_t sample, int64_t first, int64_t size, float* __restrict__ v,
-               float* __restrict__ emitted, float* __restrict__ magnitude, float* __restrict__ previous) {
+               float* __restrict__ emitted, float* __restrict__ magnitude, float* __restrict__ previous,
+               float* __restrict__ filtered, const float* __restrict__ offset) {
   const float gain = w.gain, dt = w.dt, spike_value = w.spike_value;
+  const float keep = w.decay, take = 1.0f - w.decay;
   for (int64_t step = 0; step < w.steps; ++step) {
     const int64_t row = (sample * w.steps + step) * w.neurons + first;
     const float* __restrict__ in = w.current + row;
@@ -30,6 +33,10 @@ void Integrate(const Window& w, int64_t sample, int64_t first, int64_t size, flo
         const float running = value;
         value = running - previous[k];
         previous[k] = running;
+      }
+      if (kFilter) {
+        filtered[k] = keep * filtered[k] + take * value;
+        value = filtered[k] + offset[k];
       }
       if (kRectify) value = std::max(value * gain, 0.0f);
       const float level = v[k] + value * dt;
@@ -42,20 +49,33 @@ void Integrate(const Window& w, int64_t sample, int64_t first, int64_t size, flo
   }
 }
 
+using IntegrateFunction = void (*)(const Window&, int64_t, int64_t, int64_t, float*, float*, float*, float*,
+                                   float*, const float*);
+
+template <bool kCumulative, bool kFilter>
+IntegrateFunction Choose(bool rectify) {
+  return rectify ? Integrate<kCumulative, kFilter, true> : Integrate<kCumulative, kFilter, false>;
+}
+
 }  // namespace
 
 void IntegrateBlock(const Window& w, int64_t sample, int64_t first, int64_t last) {
-  const int64_t size = last - first;
-  const float* start = w.voltage + sample * w.neurons;
-  std::vector<float> v(start + first, start + last);
+  const int64_t size = last - first, at = sample * w.neurons + first;
+  std::vector<float> v(w.voltage + at, w.voltage + at + size);
   std::vector<float> emitted(size, 0.0f), magnitude(size, 0.0f), previous(size, 0.0f);
-  auto* integrate = w.cumulative ? (w.rectify ? Integrate<true, true> : Integrate<true, false>)
-                                 : (w.rectify ? Integrate<false, true> : Integrate<false, false>);
-  integrate(w, sample, first, size, v.data(), emitted.data(), magnitude.data(), previous.data());
-  const int64_t at = sample * w.neurons + first;
+  std::vector<float> filtered(size, 0.0f), offset(size, 0.0f);
+  if (w.filter) std::copy(w.synapse_state + at, w.synapse_state + at + size, filtered.begin());
+  if (w.offset != nullptr) std::copy(w.offset + first, w.offset + first + size, offset.begin());
+  const IntegrateFunction integrate = w.cumulative ? (w.filter ? Choose<true, true>(w.rectify)
+                                                               : Choose<true, false>(w.rectify))
+                                                   : (w.filter ? Choose<false, true>(w.rectify)
+                                                               : Choose<false, false>(w.rectify));
+  integrate(w, sample, first, size, v.data(), emitted.data(), magnitude.data(), previous.data(), filtered.data(),
+            offset.data());
   std::copy(v.begin(), v.end(), w.new_voltage + at);
   const std::vector<float>& counted = w.signed_spikes ? magnitude : emitted;
   std::copy(counted.begin(), counted.end(), w.counts + at);
+  if (w.filter) std::copy(filtered.begin(), filtered.end(), w.new_synapse_state + at);
 }
 
 void LowpassBlock(const Filtering& f, int64_t sample, int64_t first, int64_t last) {

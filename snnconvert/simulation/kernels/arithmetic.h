@@ -11,16 +11,21 @@ namespace snnconvert {
 constexpr int64_t kBlock = 512;
 
 // One window of steps for a batch: current and output are [batch, steps, neurons],
-// voltage, counts and new_voltage [batch, neurons].
+// voltage, counts and new_voltage [batch, neurons]. With filter, the current first
+// passes a low-pass synapse (decay, state before the window in synapse_state), then
+// gains offset [neurons] (a bias, or nullptr).
 struct Window {
   const float* current;
   const float* voltage;
-  float gain, dt, spike_value;
-  bool rectify, cumulative, signed_spikes;
+  const float* synapse_state;
+  const float* offset;
+  float gain, dt, spike_value, decay;
+  bool rectify, cumulative, signed_spikes, filter;
   int64_t steps, neurons;
   float* output;
   float* counts;
   float* new_voltage;
+  float* new_synapse_state;
 };
 
 // Neurons [first, last) of one sample, over all the window's steps.

@@ -45,16 +45,22 @@ REGISTER_OP("SnnconvertIntegrateSpikingRelu")
     .Input("gain: float")           // scalars
     .Input("dt: float")
     .Input("spike_value: float")
+    .Input("synapse_state: float")  // [batch, neurons] with filter, else anything
+    .Input("decay: float")          // scalar: exp(-dt / tau) of the synapse, with filter
+    .Input("offset: float")         // [neurons] added after the synapse (a bias), or [0]
     .Attr("rectify: bool")          // apply max(gain * J, 0); else J is the drive already
+    .Attr("filter: bool")           // pass J through the low-pass synapse first
     .Attr("cumulative: bool")       // J is a running sum over the window's steps
     .Attr("signed_spikes: bool")    // count negative spikes by magnitude
     .Output("output: float")        // spike_value * spikes emitted up to each step
     .Output("counts: float")        // [batch, neurons] spikes in the window
     .Output("new_voltage: float")   // [batch, neurons]
+    .Output("new_synapse_state: float")  // [batch, neurons] with filter, else [0]
     .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
       c->set_output(0, c->input(0));
       c->set_output(1, c->input(1));
       c->set_output(2, c->input(1));
+      c->set_output(3, c->UnknownShape());
       return absl::OkStatus();
     });
 
@@ -65,6 +71,7 @@ class IntegrateSpikingReluOp : public OpKernel {
     OP_REQUIRES_OK(context, context->GetAttr("rectify", &rectify_));
     OP_REQUIRES_OK(context, context->GetAttr("cumulative", &cumulative_));
     OP_REQUIRES_OK(context, context->GetAttr("signed_spikes", &signed_spikes_));
+    OP_REQUIRES_OK(context, context->GetAttr("filter", &filter_));
   }
 
   void Compute(OpKernelContext* context) override {
@@ -80,6 +87,12 @@ class IntegrateSpikingReluOp : public OpKernel {
     OP_REQUIRES_OK(context, context->allocate_output(0, current.shape(), &output));
     OP_REQUIRES_OK(context, context->allocate_output(1, voltage.shape(), &counts));
     OP_REQUIRES_OK(context, context->allocate_output(2, voltage.shape(), &new_voltage));
+    const Tensor& synapse_state = context->input(5);
+    OP_REQUIRES(context, !filter_ || synapse_state.shape() == voltage.shape(),
+                absl::InvalidArgumentError("synapse_state must be shaped like voltage"));
+    Tensor* new_synapse_state = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(3, filter_ ? voltage.shape() : TensorShape({0}),
+                                                     &new_synapse_state));
 
     Window w;
     w.current = current.flat<float>().data();
@@ -87,6 +100,14 @@ class IntegrateSpikingReluOp : public OpKernel {
     w.gain = context->input(2).scalar<float>()();
     w.dt = context->input(3).scalar<float>()();
     w.spike_value = context->input(4).scalar<float>()();
+    w.synapse_state = synapse_state.flat<float>().data();
+    w.decay = context->input(6).scalar<float>()();
+    const Tensor& offset = context->input(7);
+    OP_REQUIRES(context, offset.NumElements() == 0 || (filter_ && offset.NumElements() == voltage.dim_size(1)),
+                absl::InvalidArgumentError("offset needs filter and one value per neuron"));
+    w.offset = offset.NumElements() == 0 ? nullptr : offset.flat<float>().data();
+    w.filter = filter_;
+    w.new_synapse_state = new_synapse_state->flat<float>().data();
     w.rectify = rectify_;
     w.cumulative = cumulative_;
     w.signed_spikes = signed_spikes_;
@@ -104,6 +125,7 @@ class IntegrateSpikingReluOp : public OpKernel {
   bool rectify_ = true;
   bool cumulative_ = false;
   bool signed_spikes_ = false;
+  bool filter_ = false;
 };
 
 REGISTER_KERNEL_BUILDER(Name("SnnconvertIntegrateSpikingRelu").Device(tensorflow::DEVICE_CPU),
