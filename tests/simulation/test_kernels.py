@@ -236,3 +236,38 @@ def test_the_library_is_cached_under_a_fingerprint(fresh_cache, monkeypatch):
     stamp = library.stat().st_mtime_ns
     assert build._built_library() == library and library.stat().st_mtime_ns == stamp  # not rebuilt
     assert [path.name for path in folder.iterdir()] == [library.name]  # no scratch left behind
+
+
+def _synapse_network():
+    keras.utils.set_random_seed(11)
+    return keras.Sequential([
+        keras.Input((10, 10, 2)),
+        keras.layers.Conv2D(6, 3, activation="relu", bias_initializer="random_normal", name="first"),
+        keras.layers.Conv2D(4, 3, strides=2, activation="relu", bias_initializer="random_normal", name="second"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(5, activation="relu", bias_initializer="random_normal", name="third"),
+        keras.layers.Dense(3, name="readout"),
+    ])
+
+
+def test_a_synapse_fused_into_its_population_gives_bit_identical_results(monkeypatch):
+    """Each synapse here is moved past the next layer, leaving its bias behind, so the
+    fused kernel runs synapse + bias + population in one pass; with fusion switched off
+    the separate kernels must give the very same values."""
+    net = snnconvert.convert(_synapse_network(), scale_firing_rates=60, synapse=0.004)
+    x = np.random.default_rng(6).uniform(0, 1, (7, 10, 10, 2)).astype(np.float32)
+    options = dict(dt=0.002, progress=False, chunk_steps=9)
+    from snnconvert.simulation import simulator
+
+    fused_chains = simulator._fusable_synapses(simulator.defer_synapses(net.graph), ())
+    assert any(offset is not None for offset, _ in fused_chains.values())  # a bias rides along
+    fused = net.run(x, 25, **options)
+    monkeypatch.setattr(simulator, "_fusable_synapses", lambda graph, probes: {})
+    separate = snnconvert.convert(_synapse_network(), scale_firing_rates=60, synapse=0.004).run(x, 25, **options)
+    plain = net.run(x, 25, kernels=False, **options)
+    assert fused.total_spikes > 500
+    np.testing.assert_array_equal(fused.output, separate.output)
+    for layer in fused.activity:
+        np.testing.assert_array_equal(fused.activity[layer].per_neuron, separate.activity[layer].per_neuron)
+    assert plain.spikes_per_layer == fused.spikes_per_layer
+    np.testing.assert_allclose(plain.output, fused.output, rtol=1e-4, atol=1e-3)
