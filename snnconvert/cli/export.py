@@ -12,6 +12,9 @@ def add_export_command(subcommands):
     export.add_argument("--scale", type=float, default=10.0,
                         help="scale_firing_rates (default 10, as for evaluate): the gain and the spike amplitude "
                         "1/scale, folded into the weights where they can take them (docs/export.md)")
+    export.add_argument("--keep-scales", action="store_true",
+                        help="write NIR's literal form: each gain as the IF's r and each amplitude as a Scale "
+                        "node, weights as in Keras (Sinabs, snnTorch and Norse cannot read it; docs/export.md)")
     export.add_argument("--synapse", type=float, default=0.005,
                         help="low-pass synapse time constant in seconds, exported as NIR LI nodes; "
                         "0 for none (default 0.005, as for evaluate)")
@@ -25,7 +28,7 @@ def run_export(args):
 
     model = load_keras_model(args.model)
     network = convert(model, scale_firing_rates=args.scale, synapse=args.synapse)
-    graph = export_nir(network, args.output)
+    graph = export_nir(network, args.output, fold_scales=not args.keep_scales)
     print(f"wrote {args.output}: NIR graph of {len(graph.nodes)} nodes and {len(graph.edges)} edges "
           f"from {args.model} (scale {args.scale:g}, synapse {args.synapse:g} s)")
     for note in network.notes:

@@ -27,7 +27,7 @@ import numpy as np
 
 from snnconvert.errors import ConversionError
 from snnconvert.export import nir_neurons, nir_pooling
-from snnconvert.export.nir_scales import plan_scale_folding
+from snnconvert.export.nir_scales import ScaleFolding, plan_scale_folding
 from snnconvert.ir import (
     AffineNode,
     AveragePool1DNode,
@@ -63,24 +63,30 @@ def _import_nir():
     return nir
 
 
-def export_nir(network, path):
+def export_nir(network, path, *, fold_scales=True):
     """Write ``network`` (a :class:`~snnconvert.SpikingNetwork` or its ``graph``) to
     the NIR file ``path`` (HDF5); returns the ``nir.NIRGraph`` written.
+
+    ``fold_scales`` (default) folds each population's gain and spike amplitude into the
+    neighbouring weights where they can take them, the form every importer reads;
+    ``False`` writes NIR's literal form instead, the gain as the ``IF``'s ``r`` and the
+    amplitude as a ``Scale`` node after it, with the weights as in Keras.
 
     Raises :class:`ExportError` naming the first node (and its Keras layer) that NIR
     cannot express.
     """
     nir = _import_nir()
-    graph = to_nir(network)
+    graph = to_nir(network, fold_scales=fold_scales)
     nir.write(str(path), graph)
     return graph
 
 
-def to_nir(network):
-    """The ``nir.NIRGraph`` of ``network`` (a ``SpikingNetwork`` or a ``SpikingGraph``)."""
+def to_nir(network, *, fold_scales=True):
+    """The ``nir.NIRGraph`` of ``network`` (a ``SpikingNetwork`` or a ``SpikingGraph``);
+    ``fold_scales`` as for :func:`export_nir`."""
     nir = _import_nir()
     graph = getattr(network, "graph", network)
-    builder = _Builder(nir, graph)
+    builder = _Builder(nir, graph, fold_scales)
     for node in graph:
         builder.add(node)
     for name in graph.outputs:
@@ -132,13 +138,13 @@ def _ungrouped(weight, groups):
 
 
 class _Builder:
-    def __init__(self, nir, graph):
+    def __init__(self, nir, graph, fold_scales=True):
         self.nir = nir
         self.graph = graph
         self.nodes = {}
         self.edges = []
         self.values = {}
-        self.folding = plan_scale_folding(graph)
+        self.folding = plan_scale_folding(graph) if fold_scales else ScaleFolding()
 
     # ------------------------------------- helpers, shared with the rules in nir_neurons and nir_pooling
 

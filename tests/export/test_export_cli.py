@@ -37,6 +37,18 @@ def test_export_writes_scale_and_synapse_into_the_file(tmp_path, capsys):
     assert f"wrote {scaled}" in capsys.readouterr().out
 
 
+def test_keep_scales_writes_the_gain_as_r_and_the_amplitude_as_scale_nodes(tmp_path):
+    literal, unscaled = tmp_path / "literal.nir", tmp_path / "unscaled.nir"
+    _run(["export", str(MNIST_CNN), "-o", str(literal), "--scale", "4", "--keep-scales"])
+    _run(["export", str(MNIST_CNN), "-o", str(unscaled), "--scale", "1"])
+    graph, reference = nir.read(str(literal)), nir.read(str(unscaled))
+    for population in ("conv1.neurons", "conv2.neurons"):
+        assert np.all(graph.nodes[population].r == 4)
+        np.testing.assert_allclose(graph.nodes[f"{population}.amplitude"].scale, 0.25)
+    for layer in ("conv1", "conv2", "output"):  # weights as in Keras
+        np.testing.assert_array_equal(graph.nodes[layer].weight, reference.nodes[layer].weight)
+
+
 def test_export_without_synapse_or_scale_has_no_filters_or_amplitudes(tmp_path):
     path = tmp_path / "net.nir"
     _run(["export", str(MNIST_CNN), "-o", str(path), "--scale", "1", "--synapse", "0"])

@@ -93,11 +93,18 @@ def test_gain_and_amplitude_stay_where_no_weight_can_take_them():
     assert (f"{readout}.amplitude", f"{net.graph.outputs[0]}.output") in graph.edges
 
 
-def test_mnist_cnn_spikes_match_the_reference_simulator_exactly(tmp_path, mnist_images):
+@pytest.mark.parametrize("fold_scales", [True, False])
+def test_mnist_cnn_spikes_match_the_reference_simulator_exactly(tmp_path, mnist_images, fold_scales):
     """At scale 100 the neurons fire often (up to two spikes a step); read with
-    snnconvert's subtractive reset, the exported file gives every spike of every step."""
+    snnconvert's subtractive reset, the exported file gives every spike of every step,
+    with the scales folded into the weights or written as NIR's r and Scale nodes."""
     net = snnconvert.convert(MNIST_CNN, scale_firing_rates=100.0)
-    graph = _export_and_read(net, tmp_path)
+    path = tmp_path / "net.nir"
+    export_nir(net, path, fold_scales=fold_scales)
+    graph = nir.read(str(path))
+    literal = {name: node for name, node in graph.nodes.items() if isinstance(node, nir.IF) and np.all(node.r == 100)}
+    assert len(literal) == (0 if fold_scales else 2)
+    assert sum(name.endswith(".amplitude") for name in graph.nodes) == (0 if fold_scales else 2)
     populations = [node.name for node in net.graph.neuron_nodes]
     result = net.run(mnist_images, 30, initial_state="zeros", probes=populations, progress=False)
     reference = run_nir_graph(graph, np.moveaxis(mnist_images, -1, 1), 30, DT, if_reading="subtractive")
