@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/util/work_sharder.h"
 #include "arithmetic.h"
 
@@ -29,6 +31,14 @@ void ForEachBlock(tensorflow::OpKernelContext* context, int64_t batch, int64_t s
                         block(task / blocks, first, std::min(first + kBlock, size));
                       }
                     });
+}
+
+// Whether input `index` is a scalar; an OP_REQUIRES on it turns a misuse into an
+// InvalidArgument error instead of the CHECK failure of Tensor::scalar (an abort).
+absl::Status RequireScalar(tensorflow::OpKernelContext* context, int index, const char* name) {
+  if (tensorflow::TensorShapeUtils::IsScalar(context->input(index).shape())) return absl::OkStatus();
+  return absl::InvalidArgumentError(std::string(name) + " must be a scalar, got shape " +
+                                    context->input(index).shape().DebugString());
 }
 
 }  // namespace
@@ -81,6 +91,10 @@ class IntegrateSpikingReluOp : public OpKernel {
                              current.dim_size(0) == voltage.dim_size(0) &&
                              current.dim_size(2) == voltage.dim_size(1),
                 absl::InvalidArgumentError("expected current [batch, steps, n] and voltage [batch, n]"));
+    OP_REQUIRES_OK(context, RequireScalar(context, 2, "gain"));
+    OP_REQUIRES_OK(context, RequireScalar(context, 3, "dt"));
+    OP_REQUIRES_OK(context, RequireScalar(context, 4, "spike_value"));
+    OP_REQUIRES_OK(context, RequireScalar(context, 6, "decay"));
     Tensor* output = nullptr;
     Tensor* counts = nullptr;
     Tensor* new_voltage = nullptr;
@@ -153,6 +167,7 @@ class LowpassOp : public OpKernel {
     OP_REQUIRES(context, signal.dims() == 3 && state.dims() == 2 && signal.dim_size(0) == state.dim_size(0) &&
                              signal.dim_size(2) == state.dim_size(1),
                 absl::InvalidArgumentError("expected signal [batch, steps, n] and state [batch, n]"));
+    OP_REQUIRES_OK(context, RequireScalar(context, 2, "decay"));
     Tensor* filtered = nullptr;
     Tensor* new_state = nullptr;
     OP_REQUIRES_OK(context, context->allocate_output(0, signal.shape(), &filtered));
@@ -173,8 +188,8 @@ class LowpassOp : public OpKernel {
 REGISTER_KERNEL_BUILDER(Name("SnnconvertLowpass").Device(tensorflow::DEVICE_CPU), LowpassOp);
 
 REGISTER_OP("SnnconvertProjectEvents")
-    .Input("sample: int32")       // [events], sorted or not
-    .Input("step: int32")         // [events]
+    .Input("sample: int32")       // [events], in [0, batch), sorted or not
+    .Input("step: int32")         // [events], in [0, steps)
     .Input("neuron: int32")       // [events], index into the input [rows, cols, channels]
     .Input("kernel: float")       // [k_rows, k_cols, channels, filters]
     .Input("bias: float")         // [filters], or [0] for none
@@ -192,7 +207,10 @@ REGISTER_OP("SnnconvertProjectEvents")
       std::vector<int> out_shape;
       TF_RETURN_IF_ERROR(c->GetAttr("steps", &steps));
       TF_RETURN_IF_ERROR(c->GetAttr("out_shape", &out_shape));
-      c->set_output(0, c->MakeShape({c->UnknownDim(), steps, out_shape[0], out_shape[1], c->Dim(c->input(3), 3)}));
+      if (out_shape.size() != 2) return absl::InvalidArgumentError("out_shape must have 2 entries");
+      tensorflow::shape_inference::ShapeHandle kernel;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 4, &kernel));
+      c->set_output(0, c->MakeShape({c->UnknownDim(), steps, out_shape[0], out_shape[1], c->Dim(kernel, 3)}));
       return absl::OkStatus();
     });
 
@@ -209,6 +227,12 @@ class ProjectEventsOp : public OpKernel {
     OP_REQUIRES(context, in_shape.size() == 3 && out_shape.size() == 2 && strides.size() == 2 &&
                              dilation.size() == 2 && padding.size() == 2,
                 absl::InvalidArgumentError("in_shape has 3 entries; out_shape, strides, dilation, padding 2"));
+    // Zero strides or channels would divide by zero; negative sizes would index memory.
+    OP_REQUIRES(context, steps_ >= 0 && out_shape[0] >= 0 && out_shape[1] >= 0 && padding[0] >= 0 && padding[1] >= 0,
+                absl::InvalidArgumentError("steps, out_shape and leading_padding must be >= 0"));
+    OP_REQUIRES(context, *std::min_element(in_shape.begin(), in_shape.end()) >= 1 && strides[0] >= 1 &&
+                             strides[1] >= 1 && dilation[0] >= 1 && dilation[1] >= 1,
+                absl::InvalidArgumentError("in_shape, strides and dilation must be >= 1"));
     geometry_ = {in_shape[0], in_shape[1], in_shape[2], out_shape[0], out_shape[1], strides[0], strides[1],
                  dilation[0], dilation[1], padding[0], padding[1]};
   }
@@ -217,34 +241,54 @@ class ProjectEventsOp : public OpKernel {
     const Tensor& sample = context->input(0);
     const Tensor& kernel = context->input(3);
     const Tensor& bias = context->input(4);
+    OP_REQUIRES_OK(context, RequireScalar(context, 5, "spike_value"));
+    OP_REQUIRES_OK(context, RequireScalar(context, 6, "batch"));
     const int64_t batch = context->input(6).scalar<int32_t>()();
+    OP_REQUIRES(context, batch >= 0, absl::InvalidArgumentError("batch must be >= 0"));
     const int64_t events = sample.NumElements();
     OP_REQUIRES(context, kernel.dims() == 4 && kernel.dim_size(2) == geometry_[2],
                 absl::InvalidArgumentError("kernel must be [k_rows, k_cols, channels, filters]"));
-    OP_REQUIRES(context, context->input(1).NumElements() == events && context->input(2).NumElements() == events,
-                absl::InvalidArgumentError("sample, step and neuron must have one entry per event"));
+    OP_REQUIRES(context, sample.dims() == 1 && context->input(1).shape() == sample.shape() &&
+                             context->input(2).shape() == sample.shape(),
+                absl::InvalidArgumentError("sample, step and neuron must be vectors with one entry per event"));
     const int64_t filters = kernel.dim_size(3);
+    OP_REQUIRES(context, bias.NumElements() == 0 || (bias.dims() == 1 && bias.NumElements() == filters),
+                absl::InvalidArgumentError("bias must have one value per filter, or none"));
+    TensorShape output_shape;
+    OP_REQUIRES_OK(context, TensorShape::BuildTensorShape({batch, steps_, geometry_[3], geometry_[4], filters},
+                                                          &output_shape));
     Tensor* output = nullptr;
-    OP_REQUIRES_OK(context, context->allocate_output(
-                                0, TensorShape({batch, steps_, geometry_[3], geometry_[4], filters}), &output));
+    OP_REQUIRES_OK(context, context->allocate_output(0, output_shape, &output));
+
+    // Every index is checked before any is used: a bad one is an error, not a write
+    // outside the output or a read outside the kernel.
+    const int32_t* owner = sample.flat<int32_t>().data();
+    const int32_t* step = context->input(1).flat<int32_t>().data();
+    const int32_t* neuron = context->input(2).flat<int32_t>().data();
+    const int64_t inputs = geometry_[0] * geometry_[1] * geometry_[2];
+    for (int64_t e = 0; e < events; ++e) {
+      OP_REQUIRES(context, owner[e] >= 0 && owner[e] < batch,
+                  absl::InvalidArgumentError("sample out of range [0, batch) at event " + std::to_string(e)));
+      OP_REQUIRES(context, step[e] >= 0 && step[e] < steps_,
+                  absl::InvalidArgumentError("step out of range [0, steps) at event " + std::to_string(e)));
+      OP_REQUIRES(context, neuron[e] >= 0 && neuron[e] < inputs,
+                  absl::InvalidArgumentError("neuron out of range [0, rows * cols * channels) at event " +
+                                             std::to_string(e)));
+    }
 
     // Each sample's events, in their given order (a stable counting sort): samples are
     // then projected in parallel, each into its own slab of the output.
-    const int32_t* owner = sample.flat<int32_t>().data();
     std::vector<int64_t> first(batch + 1, 0), order(events);
-    for (int64_t e = 0; e < events; ++e) {
-      OP_REQUIRES(context, owner[e] >= 0 && owner[e] < batch, absl::InvalidArgumentError("sample out of range"));
-      ++first[owner[e] + 1];
-    }
+    for (int64_t e = 0; e < events; ++e) ++first[owner[e] + 1];
     for (int64_t b = 0; b < batch; ++b) first[b + 1] += first[b];
     std::vector<int64_t> filled(first.begin(), first.end() - 1);
     for (int64_t e = 0; e < events; ++e) order[filled[owner[e]]++] = e;
 
     Projection p;
-    p.step = context->input(1).flat<int32_t>().data();
-    p.neuron = context->input(2).flat<int32_t>().data();
+    p.step = step;
+    p.neuron = neuron;
     p.kernel = kernel.flat<float>().data();
-    p.bias = bias.NumElements() == filters ? bias.flat<float>().data() : nullptr;
+    p.bias = bias.NumElements() == 0 ? nullptr : bias.flat<float>().data();
     p.spike_value = context->input(5).scalar<float>()();
     p.steps = steps_;
     p.rows = geometry_[0], p.cols = geometry_[1], p.channels = geometry_[2];
