@@ -1,15 +1,20 @@
-"""Compiled CPU kernel for the step-by-step update of spiking ReLU populations.
+"""Compiled CPU kernels for the three steps that have no fast TensorFlow form.
 
-A population fed a current that varies over time (every layer after the first) is
-integrated step by step: ``v += max(g J, 0) dt; n = floor(v); v -= n``. As TensorFlow
-ops that is a handful of passes over memory per step, which Keras never pays: it fuses
-its ReLU into the convolution. The kernel (``spiking_relu.cc``, a TensorFlow op built
-on first use, see :mod:`.build`) does the whole window in one pass over the current,
-parallel over samples and blocks of neurons.
+- :func:`integrate_spiking_relu`: the step-by-step update of a spiking ReLU population
+  fed a current that varies over time (every layer after the first),
+  ``v += max(g J, 0) dt; n = floor(v); v -= n``, optionally behind a low-pass synapse
+  and a bias in the same pass. As TensorFlow ops that is a handful of passes over
+  memory per step, which Keras never pays: it fuses its ReLU into the convolution.
+- :func:`lowpass`: the low-pass synapse's recurrence, one pass over the signal.
+- :func:`project_events`: sparse spikes scattered through a Dense or Conv2D kernel.
 
-It performs the float32 operations of the TensorFlow path
-(:meth:`~snnconvert.neurons.SpikingRectifiedLinear.cumulative_counts`) in the same
+They are one TensorFlow op library (``ops.cc`` around the arithmetic of
+``arithmetic.cc``), built with the machine's C++ compiler on first use (see
+:mod:`.build`), parallel over samples and blocks of neurons. They perform the float32
+operations of the TensorFlow path (e.g.
+:meth:`~snnconvert.neurons.SpikingRectifiedLinear.cumulative_counts`) in the same
 order, so both give bit-identical spikes, voltages and outputs; the tests check this.
+Only :func:`lowpass` rounds differently from the TensorFlow path's matrix product.
 """
 
 import tensorflow as tf
@@ -18,7 +23,8 @@ from snnconvert.simulation.kernels import build
 
 
 def available():
-    """Whether the kernel can serve here: it is built, and tensors live on the CPU."""
+    """Whether the kernels can serve here: no GPU is visible (tensors live on the CPU;
+    the ops have CPU kernels only), and they are built (on the first call)."""
     return not tf.config.list_logical_devices("GPU") and build.load() is not None
 
 
