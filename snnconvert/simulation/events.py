@@ -77,7 +77,7 @@ def constant_spike_events(increment, state, n_steps, before, after):
     return (sample, local, neuron), counts, SpikingState(voltage, state.initial, elapsed + n_steps)
 
 
-def project_events(node, events, in_shape, batch_size, n_steps, spike_value, use_kernels=False):
+def project_events(node, events, in_shape, batch_size, n_steps, spike_value, use_kernels=True):
     """Per-step output ``[batch, steps, ...]`` of ``node`` driven by spike ``events``.
 
     Each spike adds ``spike_value`` times its row of weights; the bias is added at
@@ -89,7 +89,7 @@ def project_events(node, events, in_shape, batch_size, n_steps, spike_value, use
     sample, step, neuron = events
     if isinstance(node, DenseNode):
         rows = tf.gather(tf.constant(node.kernel), neuron)
-        segment = sample * n_steps + step
+        segment = tf.cast(sample, tf.int64) * n_steps + tf.cast(step, tf.int64)  # may pass 2**31
         n_segments = batch_size * n_steps
     else:
         rows, segment, n_segments = _conv_contributions(node, sample, step, neuron, in_shape,
@@ -142,8 +142,9 @@ def _conv_contributions(node, sample, step, neuron, in_shape, batch_size, n_step
     out_c = tf.gather_nd(reach_c, tf.stack([spike, offset], 1)) // stride_c
     kernel_rows = tf.reshape(tf.constant(node.kernel), [k_rows * k_cols * channels, filters])
     rows = tf.gather(kernel_rows, offset * channels + tf.gather(channel, spike))
-    frame = tf.gather(sample, spike) * n_steps + tf.gather(step, spike)
-    segment = (frame * out_rows + out_r) * out_cols + out_c
+    # int64: batch * steps * output cells may pass 2**31.
+    frame = tf.cast(tf.gather(sample, spike), tf.int64) * n_steps + tf.cast(tf.gather(step, spike), tf.int64)
+    segment = (frame * out_rows + tf.cast(out_r, tf.int64)) * out_cols + tf.cast(out_c, tf.int64)
     return rows, segment, batch_size * n_steps * out_rows * out_cols
 
 

@@ -41,7 +41,7 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_ker
     if isinstance(node.neuron_type, LIFRate):
         return _advance_lif(node, current, state, n_steps, dt)
     if node.neuron_type.spiking and current.temporal and use_kernels and _kernel_serves(node):
-        return _advance_with_kernel(node, current, state, dt)
+        return _advance_with_kernel(node, current, state, n_steps, dt)
     if node.neuron_type.spiking:
         update = _compiled(_spiking_update, jit_compile and not current.temporal)
         # Scalars go in as tensors: one compiled function then serves every scale.
@@ -86,7 +86,7 @@ def _kernel_serves(node):
     return type(node.neuron_type) is SpikingRectifiedLinear and kernels.available()
 
 
-def _advance_with_kernel(node, current, state, dt):
+def _advance_with_kernel(node, current, state, n_steps, dt):
     plain = node.rectifier.is_plain
     if not plain:
         # Keras's rectifier options are evaluated here; the kernel integrates the result.
@@ -95,7 +95,7 @@ def _advance_with_kernel(node, current, state, dt):
         current.tensor, state.voltage, **_kernel_scalars(node, dt),
         rectify=plain, cumulative=current.cumulative, signed=node.rectifier.signed,
     )
-    state = SpikingState(voltage, state.initial, state.elapsed + current.tensor.shape[1])
+    state = SpikingState(voltage, state.initial, state.elapsed + n_steps)
     return Signal(output, temporal=True, cumulative=True), counts, state
 
 

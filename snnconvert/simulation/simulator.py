@@ -225,6 +225,7 @@ class Simulator:
         deferred = {}  # population -> its constant input, computed with its consumer
         fusable = _fusable_synapses(graph, probes) if self.kernels else {}
         filtering = {}  # population -> its synapse and the synapse's input, run together
+        absorbed = set()  # bias nodes that the fused kernel applies
         for node in graph:
             if isinstance(node, InputNode):
                 tensor, is_temporal = next(input_values)
@@ -232,8 +233,9 @@ class Simulator:
             elif node.name in fusable and can_fuse(node, graph[fusable[node.name][1]], values[node.inputs[0]]):
                 offset_name, population = fusable[node.name]
                 filtering[population] = (node, values[node.inputs[0]], offset_name and graph[offset_name])
-            elif any(offset is node for _, _, offset in filtering.values()):
-                continue  # added by the kernel that runs the synapse and the population
+                absorbed.add(offset_name)
+            elif node.name in absorbed:
+                continue
             elif node.name in filtering:
                 synapse, current, offset = filtering.pop(node.name)
                 offset = None if offset is None else np.broadcast_to(offset.offset, node.shape)
