@@ -28,8 +28,10 @@ class BatchResult:
     """One batch's outputs ``[b, steps, ...]``, spikes per neuron ``[b, ...]`` over the
     run, probed values, and labels (when the data carried them).
 
-    A batch split across replicas carries only its spikes already summed across them,
-    ``counts``, and no ``activity``.
+    Each batch runner builds its own: the simulator's on one device fills ``activity``;
+    the one splitting batches across replicas (:mod:`snnconvert.simulation.distributed`)
+    gives only the spikes already summed across them, ``counts``, and no ``activity``.
+    ``Simulator.iterate`` adds the labels and inputs.
     """
 
     outputs: dict

@@ -13,12 +13,16 @@ summed).
 With ``MultiWorkerMirroredStrategy`` every worker process runs the same program on the
 same data: each reads every batch, simulates only its own replicas' shards, and takes
 part in the same collectives, so every worker ends with the same full result.
+
+Only the simulator's window interface is used (``start_batch``, ``windows``,
+``window_function``; see :mod:`snnconvert.simulation.windows`), the same as its own
+one-device runner uses.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from snnconvert.metrics.collection import SpikeTotals
+from snnconvert.metrics.collection import BatchResult, SpikeTotals
 
 
 def check_strategy(strategy):
@@ -49,7 +53,8 @@ def shard_bounds(size, n_replicas):
 
 class ReplicatedBatches:
     """Runs batches of a :class:`~snnconvert.simulation.Simulator` split across the
-    replicas of ``strategy``; ``run_batch`` is a drop-in for the simulator's own."""
+    replicas of ``strategy``; ``run_batch`` is a drop-in for the simulator's own, built
+    on the simulator's window interface."""
 
     def __init__(self, simulator, strategy):
         self.simulator = simulator
@@ -57,31 +62,29 @@ class ReplicatedBatches:
         self._compiled = {}
 
     def run_batch(self, batch, temporal, n_steps, probes, first_sample):
-        """``(outputs, SpikeTotals, probed)`` of the whole batch, on every worker."""
+        """The whole batch's :class:`BatchResult`, its spikes as ``counts``, on every worker."""
         simulator, size = self.simulator, len(batch[0])
         bounds = shard_bounds(size, self.strategy.num_replicas_in_sync)
-        sources = {}
+        shards = {}  # replica -> its shard's BatchStart
 
         def shard_start(context):
-            """The shard's size and initial states; also prepares its input sources."""
+            """The shard's number of samples and initial states."""
             start, stop = bounds[context.replica_id_in_sync_group]
             simulated = (start, stop) if stop > start else (size - 1, size)  # a stand-in for no samples
             shard = [array[simulated[0]:simulated[1]] for array in batch]
-            sources[context.replica_id_in_sync_group] = simulator._input_sources(shard, temporal, first_sample + start)
-            states = simulator._initial_states(len(shard[0]), first_sample + start, probes)
-            return tf.constant(stop - start), states
+            started = simulator.start_batch(shard, temporal, first_sample + start, probes)
+            shards[context.replica_id_in_sync_group] = started
+            return tf.constant(stop - start), (started.neuron_states, started.node_states)
 
         n_real, (neuron_states, node_states) = self._per_replica(shard_start)
         # whether each input varies over time, the same for every shard
-        temporal = next(iter(sources.values()))[1]
+        temporal = next(iter(shards.values())).temporal
+        pieces = []
         # The windows a single device would use for the whole batch, so float32 rounding
         # across window boundaries is the same too.
-        window = simulator._window(size, n_steps)
-        pieces = []
-        for start in range(0, n_steps, window):
-            steps = min(window, n_steps - start)
+        for start, steps in simulator.windows(size, n_steps):
             inputs = self._per_replica(
-                lambda context: simulator._window_inputs(*sources[context.replica_id_in_sync_group], start, steps)
+                lambda context: shards[context.replica_id_in_sync_group].window_inputs(start, steps)
             )
             step = self._compiled_window(steps, temporal, probes)
             gathered, per_neuron, neuron_states, node_states = step(n_real, inputs, neuron_states, node_states)
@@ -107,12 +110,10 @@ class ReplicatedBatches:
     def _compiled_window(self, n_steps, temporal, probes):
         key = (n_steps, temporal, probes)
         if key not in self._compiled:
-            simulate = self.simulator._simulate_window
+            simulate = self.simulator.window_function(n_steps, temporal, probes)
 
             def replica_window(n_real, inputs, neuron_states, node_states):
-                outputs, activity, probed, neuron_states, node_states = simulate(
-                    inputs, temporal, neuron_states, node_states, n_steps, probes
-                )
+                outputs, activity, probed, neuron_states, node_states = simulate(inputs, neuron_states, node_states)
                 # Only the first n_real samples are the shard's (none for a stand-in).
                 outputs, activity, probed = tf.nest.map_structure(lambda value: value[:n_real],
                                                                   (outputs, activity, probed))
@@ -142,10 +143,11 @@ def _spike_totals(activity):
 
 
 def _merge_windows(pieces):
-    """Join the windows of one batch, each ``((outputs, probed, per_image), per_neuron)``:
-    outputs and probes along time, spikes summed."""
+    """The batch's :class:`BatchResult` from its windows, each ``((outputs, probed,
+    per_image), per_neuron)``: outputs and probes joined along time, spikes summed."""
     outputs, probed, per_image, per_neuron = zip(*((*gathered, summed) for gathered, summed in pieces))
-    return _along_time(outputs), SpikeTotals(_summed(per_image), _summed(per_neuron)), _along_time(probed)
+    totals = SpikeTotals(_summed(per_image), _summed(per_neuron))
+    return BatchResult(_along_time(outputs), None, _along_time(probed), counts=totals)
 
 
 def _along_time(windows):
@@ -155,13 +157,3 @@ def _along_time(windows):
 def _summed(windows):
     return {name: sum(window[name] for window in windows) for name in windows[0]}
 
-
-def replicated_batch_runner(simulator, strategy, cache):
-    """The ``run_batch`` function for ``strategy``: the simulator's own for none or one
-    replica, else that of a :class:`ReplicatedBatches` kept in ``cache``."""
-    strategy = check_strategy(strategy)
-    if strategy is None:
-        return simulator._run_batch
-    if strategy not in cache:
-        cache[strategy] = ReplicatedBatches(simulator, strategy)
-    return cache[strategy].run_batch

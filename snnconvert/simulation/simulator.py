@@ -8,16 +8,18 @@ window to the next, which bounds memory for long simulations; results agree with
 single window up to float32 rounding of the currents (see the README).
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 from snnconvert.ir import AffineNode, InputNode, NeuronNode, SynapseNode, defer_synapses
-from snnconvert.metrics.collection import ActivityCollector, BatchResult, SpikeTotals
+from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
 from snnconvert.simulation.batching import count_samples, iterate_batches
-from snnconvert.simulation.distributed import replicated_batch_runner
+from snnconvert.simulation.distributed import ReplicatedBatches, check_strategy
 from snnconvert.simulation.encoding import PoissonInput, check_encoding
 from snnconvert.simulation.events import (
     DENSE_ABOVE,
@@ -36,6 +38,7 @@ from snnconvert.simulation.populations import (
 )
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
+from snnconvert.simulation.windows import BatchStart, merge_windows, window_bounds
 
 # Above this many float32 values in the largest per-step tensor of one window, the
 # window is split. 2**26 values (256 MiB) keeps a batch of 100 MNIST images through a
@@ -122,7 +125,7 @@ class Simulator:
         """
         n_steps = check_positive_int("n_steps", n_steps)
         batch_size = check_positive_int("batch_size", batch_size)
-        run_batch = replicated_batch_runner(self, strategy, self._replicated)
+        run_batch = self._batch_runner(check_strategy(strategy))
         return self._iterate(inputs, n_steps, labels, batch_size, self._check_probes(probes), progress, run_batch)
 
     def _iterate(self, inputs, n_steps, labels, batch_size, probes, progress, run_batch):
@@ -131,15 +134,76 @@ class Simulator:
         total = count_samples(inputs)
         with tqdm(total=total, desc="simulating", unit="img", disable=not progress, leave=False) as bar:
             for arrays, temporal, batch_labels in batches:
-                outputs, activity, probed = run_batch(arrays, temporal, n_steps, probes, first_sample)
-                if isinstance(activity, SpikeTotals):
-                    yield BatchResult(outputs, None, probed, batch_labels, arrays, counts=activity)
-                else:
-                    yield BatchResult(outputs, activity, probed, batch_labels, arrays)
+                simulated = run_batch(arrays, temporal, n_steps, probes, first_sample)
+                yield dataclasses.replace(simulated, labels=batch_labels, inputs=arrays)
                 first_sample += len(arrays[0])
                 bar.update(len(arrays[0]))
 
-    # ------------------------------------------------------------ batch handling
+    def _batch_runner(self, strategy):
+        """``run_batch(batch, temporal, n_steps, probes, first_sample) -> BatchResult``: this
+        simulator's own on one device, or that of a :class:`ReplicatedBatches` (kept, with its
+        compiled windows) for a strategy of several replicas."""
+        if strategy is None:
+            return self._run_batch
+        if strategy not in self._replicated:
+            self._replicated[strategy] = ReplicatedBatches(self, strategy)
+        return self._replicated[strategy].run_batch
+
+    # ------------------------------------------------------------- batch runners
+
+    def _run_batch(self, batch, temporal, n_steps, probes, first_sample):
+        started = self.start_batch(batch, temporal, first_sample, probes)
+        neuron_states, node_states = started.neuron_states, started.node_states
+        pieces = []
+        for start, steps in self.windows(len(batch[0]), n_steps):
+            step = self._compiled_window(steps, started.temporal, probes)
+            outputs, activity, probed, neuron_states, node_states = step(
+                started.window_inputs(start, steps), neuron_states, node_states
+            )
+            pieces.append((outputs, activity, probed))
+        return BatchResult(*merge_windows(pieces))
+
+    def _compiled_window(self, n_steps, temporal, probes):
+        key = (n_steps, temporal, probes)
+        if key not in self._compiled:
+            # No autograph: the window has no tensor-dependent Python control flow, and
+            # converting its source would cost seconds per simulator.
+            self._compiled[key] = tf.function(self.window_function(n_steps, temporal, probes), autograph=False)
+        return self._compiled[key]
+
+    # ------------------------------------------------------- the window interface
+    # All that a batch runner needs, this class's own (_run_batch) and the one splitting
+    # batches across replicas (distributed.py), to simulate a batch window by window
+    # (see snnconvert.simulation.windows).
+
+    def start_batch(self, batch, temporal, first_sample, probes):
+        """A :class:`BatchStart`: the states before the first step and the input sources of
+        ``batch`` (one array per graph input, ``temporal[i]`` whether input ``i`` is given
+        over time), whose first sample is sample ``first_sample`` of the data."""
+        neuron_states, node_states = self._initial_states(len(batch[0]), first_sample, probes)
+        sources, temporal = self._input_sources(batch, temporal, first_sample)
+        return BatchStart(sources, temporal, neuron_states, node_states)
+
+    def windows(self, batch_size, n_steps):
+        """``[(start, steps)]``: the windows a batch of ``batch_size`` samples is simulated in."""
+        if self.chunk_steps is not None:
+            return window_bounds(min(self.chunk_steps, n_steps), n_steps)
+        largest = max(node.size for node in self.graph)
+        fitting = _CHUNK_BUDGET // max(1, batch_size * largest)
+        return window_bounds(int(max(1, min(n_steps, _MAX_WINDOW_STEPS, fitting))), n_steps)
+
+    def window_function(self, n_steps, temporal, probes):
+        """The (not yet traced) simulation of one window of ``n_steps`` steps:
+        ``(inputs, neuron_states, node_states) -> (outputs, activity, probed, neuron_states,
+        node_states)``. ``inputs`` come from :meth:`BatchStart.window_inputs`, ``temporal`` is
+        :attr:`BatchStart.temporal`; ``activity`` holds spikes per neuron ``[batch, ...]``
+        over the window, outputs and probed values are ``[batch, n_steps, ...]``."""
+        def window(inputs, neuron_states, node_states):
+            return self._simulate_window(inputs, temporal, neuron_states, node_states, n_steps, probes)
+
+        return window
+
+    # ------------------------------------------- states, inputs, one window's graph
 
     def _plan(self, probes):
         """The graph actually simulated: synapses deferred past shrinking linear nodes,
@@ -147,20 +211,6 @@ class Simulator:
         if probes not in self._plans:
             self._plans[probes] = defer_synapses(self.graph, keep=probes)
         return self._plans[probes]
-
-    def _run_batch(self, batch, temporal, n_steps, probes, first_sample):
-        size = len(batch[0])
-        neuron_states, node_states = self._initial_states(size, first_sample, probes)
-        window = self._window(size, n_steps)
-        sources, temporal = self._input_sources(batch, temporal, first_sample)
-        pieces = []
-        for start in range(0, n_steps, window):
-            steps = min(window, n_steps - start)
-            chunk_inputs = self._window_inputs(sources, temporal, start, steps)
-            step = self._compiled_window(steps, temporal, probes)
-            outputs, activity, probed, neuron_states, node_states = step(chunk_inputs, neuron_states, node_states)
-            pieces.append((outputs, activity, probed))
-        return _merge_windows(pieces)
 
     def _initial_states(self, size, first_sample, probes):
         """``(neuron_states, node_states)`` before the first step of ``size`` samples, the
@@ -190,30 +240,6 @@ class Simulator:
         ]
         return sources, tuple(isinstance(source, PoissonInput) or is_temporal
                               for source, is_temporal in zip(sources, temporal))
-
-    @staticmethod
-    def _window_inputs(sources, temporal, start, steps):
-        """The inputs of one window of ``steps`` steps from ``start``, one tensor per source."""
-        return tuple(tf.constant(_window_of(source, is_temporal, start, steps))
-                     for source, is_temporal in zip(sources, temporal))
-
-    def _window(self, batch_size, n_steps):
-        if self.chunk_steps is not None:
-            return min(self.chunk_steps, n_steps)
-        largest = max(node.size for node in self.graph)
-        fitting = _CHUNK_BUDGET // max(1, batch_size * largest)
-        return int(max(1, min(n_steps, _MAX_WINDOW_STEPS, fitting)))
-
-    def _compiled_window(self, n_steps, temporal, probes):
-        key = (n_steps, temporal, probes)
-        if key not in self._compiled:
-            def window(inputs, neuron_states, node_states):
-                return self._simulate_window(inputs, temporal, neuron_states, node_states, n_steps, probes)
-
-            # No autograph: the window has no tensor-dependent Python control flow, and
-            # converting its source would cost seconds per simulator.
-            self._compiled[key] = tf.function(window, autograph=False)
-        return self._compiled[key]
 
     def _simulate_window(self, inputs, temporal, neuron_states, node_states, n_steps, probes):
         graph = self._plan(probes)
@@ -366,21 +392,3 @@ def _fusable_synapses(graph, probes):
         if isinstance(after, NeuronNode) and after.spiking:
             chains[node.name] = (offset and offset.name, after.name)
     return chains
-
-
-def _window_of(source, is_temporal, start, steps):
-    if isinstance(source, PoissonInput):
-        return source.next_steps(steps)
-    return source[:, start:start + steps] if is_temporal else source
-
-
-def _merge_windows(pieces):
-    """Join the per-window results of one batch along time (activity is summed)."""
-    outputs = {name: np.concatenate([p[0][name].numpy() for p in pieces], axis=1) for name in pieces[0][0]}
-    activity = {}
-    for piece in pieces:
-        for name, counted in piece[1].items():
-            counted = counted.numpy().astype(np.float64)
-            activity[name] = activity[name] + counted if name in activity else counted
-    probed = {name: np.concatenate([p[2][name].numpy() for p in pieces], axis=1) for name in pieces[0][2]}
-    return outputs, activity, probed
