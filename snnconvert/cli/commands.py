@@ -64,11 +64,14 @@ def evaluate(args):
 
 
 def sweep(args):
+    # First, as in evaluate: a multi-worker strategy must start before any TensorFlow op.
+    strategy, replicas = make_strategy(args.strategy)
     model = load_keras_model(args.model)
     convert(model, **_conversion_options(args))  # the model's own problems first, as in evaluate
     x, y = _load_data(args, model)
     settings = {"model": str(args.model), "dataset": args.dataset, "split": args.split,
-                "pixel_scale": args.pixel_scale, **_conversion_options(args)}
+                "pixel_scale": args.pixel_scale, **_conversion_options(args),
+                **_strategy_settings(args.strategy, replicas)}
     calibration_options = {}
     if "auto" in args.scale:
         calibration = _calibration(args, model)
@@ -81,7 +84,7 @@ def sweep(args):
         output=args.output, batch_size=args.batch_size, progress=not args.quiet,
         readout=args.readout, readout_steps=args.readout_steps, readout_tau=args.readout_tau, dt=args.dt,
         initial_state=args.initial_state, settings=settings, conversion_options=_conversion_options(args),
-        **_encoding_options(args), **calibration_options,
+        strategy=strategy, **_encoding_options(args), **calibration_options,
     )
     header = (f"{'scale':>8} {'synapse':>8} {'steps':>6} {'accuracy':>9} {'spikes/img':>11} "
               f"{'synops/img':>12} {'t-to-acc':>8} {'time s':>7}")
@@ -127,6 +130,12 @@ def _encoding_options(args):
     if args.input_encoding == "constant":
         return {}
     return {"input_encoding": args.input_encoding, "max_rate": args.max_rate}
+
+
+def _strategy_settings(name, replicas):
+    """What a sweep records of ``--strategy``, as evaluate's report does; nothing for the
+    default, so a sweep begun before --strategy existed still resumes."""
+    return {} if name == "default" else {"strategy": name, "replicas": replicas}
 
 
 def _conversion_options(args):

@@ -38,10 +38,7 @@ def build_parser():
     _add_data_options(evaluate)
     _add_conversion_options(evaluate, multiple=False)
     _add_simulation_options(evaluate, multiple=False)
-    evaluate.add_argument("--strategy", default="default", choices=STRATEGIES,
-                          help="one device (default); mirrored: split each batch across this machine's GPUs; "
-                          "multiworker: across machines, one process per machine described by TF_CONFIG "
-                          "(see docs/distributed.md); every process prints the whole result")
+    _add_strategy_option(evaluate)
     evaluate.add_argument("--output", help="also write the report as JSON to this file")
     evaluate.set_defaults(run=commands.evaluate)
 
@@ -50,6 +47,7 @@ def build_parser():
     _add_data_options(sweep)
     _add_conversion_options(sweep, multiple=True)
     _add_simulation_options(sweep, multiple=True)
+    _add_strategy_option(sweep)
     sweep.add_argument("--output", required=True, help="CSV file; rows are appended as they finish "
                        "and an existing file is resumed")
     sweep.add_argument("--plot", help="also draw accuracy and spikes against scale into this PNG")
@@ -121,6 +119,13 @@ def _add_simulation_options(parser, multiple):
                         help="with --readout mean: how many final steps to average (default 10)")
     parser.add_argument("--readout-tau", type=float,
                         help="time constant in seconds of --readout filtered (default 0.01)")
+
+
+def _add_strategy_option(parser):
+    parser.add_argument("--strategy", default="default", choices=STRATEGIES,
+                        help="one device (default); mirrored: split each batch across this machine's GPUs; "
+                        "multiworker: across machines, one process per machine described by TF_CONFIG "
+                        "(see docs/distributed.md); every process prints the whole result")
 
 
 def _scale(text):

@@ -1,4 +1,4 @@
-"""``evaluate --strategy``: the ``tf.distribute`` strategy a name stands for, and the
+"""``evaluate --strategy`` and ``sweep --strategy``: the ``tf.distribute`` strategy a name stands for, and the
 check of ``TF_CONFIG`` that several machines need (see docs/distributed.md)."""
 
 import json

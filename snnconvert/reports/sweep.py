@@ -27,7 +27,7 @@ TIME_TO_ACCURACY_TOLERANCE = 0.005
 
 def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=None,
               batch_size=100, progress=True, settings=None, calibration=None, conversion_options=None,
-              **evaluate_options):
+              strategy=None, **evaluate_options):
     """Evaluate every combination of ``scales`` x ``synapses`` x ``n_steps``.
 
     Args:
@@ -41,7 +41,11 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
             type, max pooling, non-spiking layers), the same for every run.
         settings: a dict describing the data (dataset, split, preprocessing...); it is
             stored with every row, with the evaluation options and the number of
-            samples, and a resume refuses rows made with other settings.
+            samples, and a resume refuses rows made with other settings. Its keys
+            take precedence over the recorded ones.
+        strategy: a ``tf.distribute.Strategy`` for every evaluation (see
+            ``SpikingNetwork.evaluate``), recorded as its class name and number of
+            replicas; ``None`` (default) for one device, recorded as nothing.
 
     Returns:
         the list of rows (dicts with ``SWEEP_FIELDS``), including resumed ones.
@@ -57,6 +61,10 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
     # Everything that shapes a row but is not its (scale, synapse, steps) key: a resume
     # must not reuse rows made otherwise.
     recorded = {"n_samples": count_samples(x), **evaluate_options, **(conversion_options or {})}
+    if strategy is not None:
+        # Described, not stored: the object's repr would differ from one run to the next.
+        recorded.update(strategy=type(strategy).__name__, replicas=strategy.num_replicas_in_sync)
+        evaluate_options = {**evaluate_options, "strategy": strategy}
     if calibration is not None:
         recorded["calibration"] = calibration.to_dict() if hasattr(calibration, "to_dict") else calibration
     settings = json.dumps({**recorded, **(settings or {})}, sort_keys=True, default=str)

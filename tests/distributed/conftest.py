@@ -19,6 +19,26 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
 WORKER = HERE / "evaluate_worker.py"
+# The command line in a fresh process whose CPU is first split into two logical devices.
+# It ends by printing how many batches were split across replicas, since the results
+# alone cannot tell a split run from one that ignored the strategy.
+SPLIT_CPU_THEN_RUN_CLI = """
+import sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from snnconvert.cli.main import main
+from snnconvert.simulation.distributed import ReplicatedBatches
+split = []
+run_batch = ReplicatedBatches.run_batch
+def counted_run_batch(self, batch, *args):
+    split.append((len(batch[0]), self.strategy.num_replicas_in_sync))
+    return run_batch(self, batch, *args)
+ReplicatedBatches.run_batch = counted_run_batch
+code = main(sys.argv[1:])
+print("batches split across replicas (samples, replicas):", split)
+sys.exit(code)
+"""
 
 
 def _tiny_convnet():
@@ -102,6 +122,19 @@ def _free_ports(count):
     finally:
         for sock in sockets:
             sock.close()
+
+
+@pytest.fixture
+def run_cli_on_two_cpus(run_processes):
+    """``run(args)``: ``snnconvert *args`` in a fresh process with two logical CPUs; returns
+    its output, after checking that it succeeded. The output ends with the list of
+    ``(samples, replicas)`` of every batch split across replicas."""
+    def run(args, timeout=180):
+        [(returncode, log)] = run_processes([["-c", SPLIT_CPU_THEN_RUN_CLI, *map(str, args)]], [{}], timeout)
+        assert returncode == 0, log[-3000:]
+        return log
+
+    return run
 
 
 @pytest.fixture

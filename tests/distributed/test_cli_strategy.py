@@ -7,28 +7,17 @@ import pytest
 
 from snnconvert.cli.main import main
 
-# The command line in a fresh process whose CPU is first split into two logical devices.
-SPLIT_CPU_THEN_RUN_CLI = """
-import sys
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from snnconvert.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
-
 
 def _evaluate_args(tiny, output, strategy):
     return ["evaluate", str(tiny.model_path), "--dataset", str(tiny.data_path), "--scale", "100",
             "--n-steps", "10", "--batch-size", "9", "--quiet", "--strategy", strategy, "--output", str(output)]
 
 
-def test_mirrored_over_two_cpus_reports_the_default_result(tiny, run_processes, capsys):
+def test_mirrored_over_two_cpus_reports_the_default_result(tiny, run_cli_on_two_cpus, capsys):
     mirrored = tiny.folder / "cli_mirrored.json"
-    [(returncode, log)] = run_processes([["-c", SPLIT_CPU_THEN_RUN_CLI, *_evaluate_args(tiny, mirrored, "mirrored")]],
-                                        [{}], timeout=180)
-    assert returncode == 0, log[-3000:]
+    log = run_cli_on_two_cpus(_evaluate_args(tiny, mirrored, "mirrored"))
     assert "strategy mirrored: 2 replica(s)" in log
+    assert "batches split across replicas (samples, replicas): [(9, 2), (9, 2), (5, 2)]" in log
     default = tiny.folder / "cli_default.json"
     assert main(_evaluate_args(tiny, default, "default")) == 0
     got, expected = json.loads(mirrored.read_text()), json.loads(default.read_text())
