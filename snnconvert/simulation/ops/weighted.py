@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from snnconvert.ir import weighted as ir
+from snnconvert.ir.geometry import same_padding
 from snnconvert.simulation.ops.registry import implements
 from snnconvert.simulation.signals import add_constant, map_linear
 
@@ -25,15 +26,17 @@ def dense(node, inputs):
 
 
 def convolution(node, inputs):
-    return add_constant(map_linear(_convolve(node), inputs[0]), _constant(node.bias))
+    # The input's spatial sizes are static (the graph fixes every node's shape).
+    spatial = tuple(inputs[0].tensor.shape[-node.rank - 1:-1])
+    return add_constant(map_linear(_convolve(node, spatial), inputs[0]), _constant(node.bias))
 
 
 for _node_type in (ir.Conv1DNode, ir.Conv2DNode, ir.Conv3DNode, ir.DepthwiseConv1DNode, ir.DepthwiseConv2DNode):
     implements(_node_type)(convolution)
 
 
-def _convolve(node):
-    """The bias-free convolution of ``node`` as a function of a ``[batch, ...]`` tensor."""
+def _convolve(node, spatial):
+    """The bias-free convolution of ``node`` as a function of a ``[batch, *spatial, channels]`` tensor."""
     strides, dilations = node.strides, node.dilation_rate
     if node.padding == "causal":
         causal = [[0, 0], [dilations[0] * (node.kernel.shape[0] - 1), 0], [0, 0]]
@@ -45,7 +48,7 @@ def _convolve(node):
         # TensorFlow refuses strides and dilation together: convolve at stride 1 on
         # the input padded as the strided convolution would pad it, then keep every
         # stride-th output (what Keras does for depthwise layers).
-        pad = _explicit_padding(node, pad)
+        pad = _explicit_padding(node, spatial, pad)
         padding, subsample, strides = "VALID", strides, (1,) * node.rank
     apply = _grouped_convolution(node.kernel, node.groups, strides, padding, dilations)
 
@@ -58,22 +61,18 @@ def _convolve(node):
     return convolve
 
 
-def _explicit_padding(node, pad):
+def _explicit_padding(node, spatial, pad):
+    """``pad`` followed by the zeros that ``"same"`` padding adds around an input of
+    ``spatial`` sizes (``pad`` alone for any other padding)."""
     if node.padding != "same":
         return pad
-    window = node.kernel.shape[:-2]
-
-    def same(x):
-        x = pad(x)
-        paddings = [tf.zeros(2, tf.int32)]
-        for axis, (out, size, stride, dilation) in enumerate(
-            zip(node.shape[:-1], window, node.strides, node.dilation_rate), start=1
-        ):
-            total = tf.maximum((out - 1) * stride + dilation * (size - 1) + 1 - tf.shape(x)[axis], 0)
-            paddings.append(tf.stack([total // 2, total - total // 2]))
-        return tf.pad(x, tf.stack([*paddings, tf.zeros(2, tf.int32)]))
-
-    return same
+    paddings = [[0, 0]]
+    for size_in, size_out, size, stride, dilation in zip(
+        spatial, node.shape[:-1], node.kernel.shape[:-2], node.strides, node.dilation_rate
+    ):
+        paddings.append(list(same_padding(size_in, size_out, stride, dilation * (size - 1) + 1)))
+    paddings.append([0, 0])
+    return lambda x: tf.pad(pad(x), paddings)
 
 
 def _grouped_convolution(kernel, groups, strides, padding, dilations):
