@@ -20,6 +20,13 @@ class NeuronType:
     def _parameters(self):
         return {"amplitude": self.amplitude}
 
+    def rate_twin(self):
+        """The non-spiking type with this type's rate curve and parameters: ``self``
+        for a rate type; a spiking type overrides this to name its twin."""
+        if not self.spiking:
+            return self
+        raise NotImplementedError(f"{type(self).__name__} does not declare its rate twin (`rate_twin()`).")
+
     def __repr__(self):
         arguments = ", ".join(f"{key}={value:g}" for key, value in self._parameters().items())
         return f"{type(self).__name__}({arguments})"

@@ -62,6 +62,9 @@ class LIF(LIFRate):
 
     spiking = True
 
+    def rate_twin(self):
+        return LIFRate(**self._parameters())
+
     def start(self, voltage):
         voltage = tf.convert_to_tensor(voltage, tf.float32)
         return LIFState(voltage, tf.zeros_like(voltage))

@@ -71,6 +71,9 @@ class SpikingRectifiedLinear(NeuronType):
     spiking = True
     rectified = True
 
+    def rate_twin(self):
+        return RectifiedLinear(**self._parameters())
+
     def start(self, voltage):
         return SpikingState.start(voltage)
 

@@ -285,3 +285,27 @@ def test_neuron_type_equality():
     assert SpikingRectifiedLinear(2.0) != SpikingRectifiedLinear(1.0)
     assert SpikingRectifiedLinear() != RectifiedLinear()
     assert hash(RectifiedLinear(3)) == hash(RectifiedLinear(3.0))
+
+
+@pytest.mark.parametrize(
+    "spiking, twin_type",
+    [
+        (SpikingRectifiedLinear(amplitude=0.25), RectifiedLinear),
+        (neurons.LIF(tau_rc=0.05, tau_ref=0.001, amplitude=0.5), neurons.LIFRate),
+    ],
+)
+def test_each_spiking_type_declares_its_rate_twin_with_the_same_parameters(spiking, twin_type):
+    twin = spiking.rate_twin()
+    assert type(twin) is twin_type and not twin.spiking
+    assert twin._parameters() == spiking._parameters()
+    current = tf.constant(np.linspace(-1, 5, 13, dtype=np.float32))
+    np.testing.assert_array_equal(twin.rates(current), spiking.rates(current))
+    assert twin.rate_twin() is twin  # a rate type is its own twin
+
+
+def test_a_spiking_type_without_a_declared_twin_says_so():
+    class Custom(NeuronType):
+        spiking = True
+
+    with pytest.raises(NotImplementedError, match=r"Custom does not declare its rate twin"):
+        Custom().rate_twin()
