@@ -32,7 +32,6 @@ import numpy as np
 
 from snnconvert._validation import check_positive_int, check_positive_number
 from snnconvert.ir import NeuronNode
-from snnconvert.neurons import LIFRate, RectifiedLinear, SpikingRectifiedLinear
 from snnconvert.simulation import Simulator
 from snnconvert.simulation.batching import count_samples
 
@@ -223,16 +222,13 @@ def _rate_twin_graph(graph):
 
 
 def _rate_twin(neuron_type):
-    if not neuron_type.spiking:
-        return neuron_type
-    if isinstance(neuron_type, LIFRate):
-        return LIFRate(neuron_type.tau_rc, neuron_type.tau_ref, neuron_type.amplitude)
-    if isinstance(neuron_type, SpikingRectifiedLinear):
-        return RectifiedLinear(neuron_type.amplitude)
-    raise ValueError(
-        f"Calibration needs the rate curve of {type(neuron_type).__name__} neurons, which it does not know; "
-        "calibrate with neuron_type='spiking' or 'lif', or give scale_firing_rates yourself."
-    )
+    try:
+        return neuron_type.rate_twin()
+    except NotImplementedError:
+        raise ValueError(
+            f"Calibration needs the rate curve of {type(neuron_type).__name__} neurons, which it does not know; "
+            "calibrate with neuron_type='spiking' or 'lif', or give scale_firing_rates yourself."
+        ) from None
 
 
 def _layer_choice(layer, high_values, total, target_rate, dt):

@@ -267,3 +267,17 @@ def test_activations_that_overflow_are_refused():
 def test_bad_options_are_refused(ramp, options, message):
     with pytest.raises(ValueError, match=message):
         snnconvert.calibrate(ramp, _ramp_data(5), **options)
+
+
+def test_calibration_runs_each_spiking_type_as_the_rate_twin_it_declares(ramp):
+    class Declared(snnconvert.neurons.SpikingRectifiedLinear):
+        def rate_twin(self):
+            return snnconvert.neurons.RectifiedLinear(amplitude=self.amplitude)
+
+    class Undeclared(snnconvert.neurons.SpikingRectifiedLinear):
+        rate_twin = snnconvert.neurons.NeuronType.rate_twin
+
+    x = _ramp_data()
+    assert snnconvert.calibrate(ramp, x, neuron_type=Declared()) == snnconvert.calibrate(ramp, x)
+    with pytest.raises(ValueError, match=r"rate curve of Undeclared neurons.*give scale_firing_rates yourself"):
+        snnconvert.calibrate(ramp, x, neuron_type=Undeclared())
