@@ -1,13 +1,25 @@
-"""Helpers shared by the conversion tests: random weights and the rate-mode check.
+"""Helpers shared by the conversion tests: model builders, random weights, the rate-mode
+check and error-message checks.
 
 The reference for every check is Keras itself: a converted network run with rate
 neurons and no synapse must give, at every step, the output of ``model(x)``.
 """
 
+import keras
 import numpy as np
 
 import snnconvert
 from snnconvert.ir import AffineNode
+
+
+def seq(input_shape, *layers, name=None):
+    """A Sequential model of ``layers`` on an input of ``input_shape`` (Keras's initial weights)."""
+    return keras.Sequential([keras.Input(input_shape), *layers], name=name)
+
+
+def random_seq(input_shape, *layers):
+    """``seq`` with every weight randomized by ``randomize_weights`` (seed 0)."""
+    return randomize_weights(seq(input_shape, *layers))
 
 
 def randomize_weights(model, seed=0):
@@ -57,28 +69,33 @@ def keras_outputs(model, x):
     return [np.asarray(value) for value in y]
 
 
-def assert_close(actual, expected, tol=1e-5):
-    """Element-wise match with atol 1e-5, scaled up for large values (relative)."""
+def assert_close(actual, expected, tol=1e-5, atol=None):
+    """Element-wise match with rtol ``tol`` and atol ``tol``, scaled up for large values
+    (relative), unless ``atol`` is given."""
     expected = np.asarray(expected)
-    scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
-    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol * scale)
+    if atol is None:
+        scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+        atol = tol * scale
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=atol)
 
 
-def assert_over_time_equals(over_time, expected, n_steps):
-    """``over_time`` ``[n, n_steps, ...]`` equals ``expected`` ``[n, ...]`` at every step."""
+def assert_over_time_equals(over_time, expected, n_steps, atol=None):
+    """``over_time`` ``[n, n_steps, ...]`` equals ``expected`` ``[n, ...]`` at every step
+    (``assert_close``; ``atol``: a fixed absolute tolerance instead of the scaled one)."""
     assert over_time.shape == (expected.shape[0], n_steps, *expected.shape[1:]), (
         over_time.shape,
         expected.shape,
     )
     for step in range(n_steps):
-        assert_close(over_time[:, step], expected)
+        assert_close(over_time[:, step], expected, atol=atol)
 
 
-def check_rate_matches_keras(model, x=None, *, n_steps=3, reference=None, **convert_options):
+def check_rate_matches_keras(model, x=None, *, n_steps=3, reference=None, atol=None, **convert_options):
     """Convert ``model`` with rate neurons and check every output at every step.
 
     ``reference``: a model whose outputs are the expected values (default ``model``),
     e.g. a linear twin of a model with a softmax output.
+    ``atol``: a fixed absolute tolerance (default 1e-5 scaled up for large outputs).
     Returns the converted network.
     """
     if x is None:
@@ -91,7 +108,7 @@ def check_rate_matches_keras(model, x=None, *, n_steps=3, reference=None, **conv
     assert list(result.outputs) == list(net.graph.outputs)
     assert len(net.graph.outputs) == len(expected)
     for name, value in zip(net.graph.outputs, expected, strict=True):
-        assert_over_time_equals(result.outputs[name], value, n_steps)
+        assert_over_time_equals(result.outputs[name], value, n_steps, atol=atol)
     return net
 
 
@@ -101,3 +118,10 @@ def affine_nodes(net):
 
 def nodes_of(net, node_type):
     return [node for node in net.graph if isinstance(node, node_type)]
+
+
+def assert_message_names(error, *parts):
+    """The message of ``error`` (a ``pytest.raises`` result) contains every one of ``parts``."""
+    message = str(error.value)
+    for part in parts:
+        assert part in message, f"{part!r} not in message: {message}"

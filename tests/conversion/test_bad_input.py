@@ -13,19 +13,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conversion_helpers import keras_outputs, randomize_weights
+from conversion_helpers import assert_message_names, keras_outputs, randomize_weights
 
 import snnconvert
 from snnconvert import ConversionError, ModelLoadError
 
 L = keras.layers
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-def assert_message_names(error, *parts):
-    message = str(error.value)
-    for part in parts:
-        assert part in message, f"{part!r} not in message: {message}"
 
 
 def small_model():

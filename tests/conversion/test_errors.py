@@ -11,7 +11,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
-from conversion_helpers import randomize_weights
+from conversion_helpers import assert_message_names, randomize_weights, seq
 
 import snnconvert
 from snnconvert import ConversionError, ModelLoadError
@@ -19,18 +19,8 @@ from snnconvert import ConversionError, ModelLoadError
 L = keras.layers
 
 
-def seq(input_shape, *layers):
-    return keras.Sequential([keras.Input(input_shape), *layers])
-
-
 def small_model():
     return seq((4,), L.Dense(3, activation="relu", name="hidden"), L.Dense(2, name="out"))
-
-
-def assert_message_names(error, *parts):
-    message = str(error.value)
-    for part in parts:
-        assert part in message, f"{part!r} not in message: {message}"
 
 
 # ------------------------------------------------------------- unsupported layers

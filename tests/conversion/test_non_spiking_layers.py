@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conversion_helpers import check_rate_matches_keras, nodes_of, randomize_weights
+from conversion_helpers import check_rate_matches_keras, nodes_of, random_seq, randomize_weights
 
 import snnconvert
 from snnconvert import ConversionError
@@ -12,12 +12,8 @@ from snnconvert.ir import NonSpikingActivationNode, NonSpikingLayerNode
 L = keras.layers
 
 
-def seq(input_shape, *layers):
-    return randomize_weights(keras.Sequential([keras.Input(input_shape), *layers]))
-
-
 def sigmoid_model():
-    return seq((5,), L.Dense(8, activation="relu", name="hidden"), L.Dense(6, activation="sigmoid", name="gate"),
+    return random_seq((5,), L.Dense(8, activation="relu", name="hidden"), L.Dense(6, activation="sigmoid", name="gate"),
                L.Dense(3, name="out"))
 
 
@@ -36,7 +32,7 @@ def test_allowed_activation_matches_keras_in_rate_mode(non_spiking):
 
 
 def test_list_naming_another_layer_still_refuses_this_one():
-    model = seq((5,), L.Dense(6, activation="tanh", name="a"), L.Dense(6, activation="tanh", name="b"))
+    model = random_seq((5,), L.Dense(6, activation="tanh", name="a"), L.Dense(6, activation="tanh", name="b"))
     with pytest.raises(ConversionError, match="'b'"):
         snnconvert.convert(model, non_spiking=["a"])
 
@@ -64,7 +60,7 @@ def test_spiking_network_with_a_rate_layer_tracks_keras():
 
 
 def test_lambda_layer_runs_when_allowed():
-    model = seq((4,), L.Dense(5, name="d"), L.Lambda(lambda t: t * t, name="square"), L.Dense(2))
+    model = random_seq((4,), L.Dense(5, name="d"), L.Lambda(lambda t: t * t, name="square"), L.Dense(2))
     with pytest.raises(ConversionError, match=r"'square'.*Lambda.*non_spiking=\['square'\]"):
         snnconvert.convert(model)
     net = check_rate_matches_keras(model, non_spiking=["square"])
@@ -74,7 +70,7 @@ def test_lambda_layer_runs_when_allowed():
 
 
 def test_lambda_activation_function_runs_when_allowed():
-    model = seq((4,), L.Dense(5), L.Activation(lambda t: 2 * t + 1, name="affine_fn"), L.Dense(2))
+    model = random_seq((4,), L.Dense(5), L.Activation(lambda t: 2 * t + 1, name="affine_fn"), L.Dense(2))
     check_rate_matches_keras(model, non_spiking="rate")
 
 
@@ -85,7 +81,7 @@ class Clip(L.Layer):
 
 
 def test_custom_layer_runs_when_allowed_also_from_a_file(tmp_path):
-    model = seq((4,), L.Dense(5), Clip(name="clip"), L.Dense(2))
+    model = random_seq((4,), L.Dense(5), Clip(name="clip"), L.Dense(2))
     check_rate_matches_keras(model, non_spiking=["clip"])
     path = tmp_path / "custom.keras"
     model.save(path)

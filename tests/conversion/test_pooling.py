@@ -10,7 +10,7 @@ twin model built with average pooling, and leave a note.
 import keras
 import numpy as np
 import pytest
-from conversion_helpers import assert_over_time_equals, check_rate_matches_keras, nodes_of, randomize_weights
+from conversion_helpers import assert_over_time_equals, check_rate_matches_keras, nodes_of, randomize_weights, seq
 
 import snnconvert
 from snnconvert.errors import ConversionError
@@ -51,10 +51,6 @@ CHANNELS = 3
 def input_shape(rank, data_format):
     spatial = SPATIAL[rank]
     return (*spatial, CHANNELS) if data_format == "channels_last" else (CHANNELS, *spatial)
-
-
-def seq(shape, *layers):
-    return keras.Sequential([keras.Input(shape), *layers])
 
 
 # ------------------------------------------------------------------ windowed pooling

@@ -14,7 +14,7 @@ Runs are derandomized (the same examples every time), so CI is reproducible.
 import keras
 import numpy as np
 import pytest
-from conversion_helpers import assert_close, keras_outputs, randomize_weights
+from conversion_helpers import assert_close, assert_over_time_equals, keras_outputs, randomize_weights
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -313,12 +313,11 @@ def check_rate_mode(model, seed):
     expected = reference(model, x)
     net = snnconvert.convert(model, neuron_type="rate")
     output = net.predict(x, n_steps=2, progress=False, jit_compile=False)
-    assert output.shape == (N_SAMPLES, 2, *expected.shape[1:])
-    for step in range(2):
-        # float32 carries ~7 digits; sums of a few dozen products and a BatchNorm folded
-        # into a kernel leave errors of a few 1e-7 of the output's magnitude (measured:
-        # at most 2e-7 here), so 1e-5 has margin yet catches any real difference.
-        assert_close(output[:, step], expected, tol=1e-5)
+    # float32 carries ~7 digits; sums of a few dozen products and a BatchNorm folded
+    # into a kernel leave errors of a few 1e-7 of the output's magnitude (measured:
+    # at most 2e-7 here), so 1e-5 (assert_close's tolerance) has margin yet catches
+    # any real difference.
+    assert_over_time_equals(output, expected, n_steps=2)
 
 
 @INPUT_KINDS

@@ -8,16 +8,12 @@ negative spike) and approach the rate output at high firing rates.
 import keras
 import numpy as np
 import pytest
-from conversion_helpers import check_rate_matches_keras, randomize_weights
+from conversion_helpers import check_rate_matches_keras, random_seq
 
 import snnconvert
 from snnconvert.ir import NeuronNode, Rectifier
 
 L = keras.layers
-
-
-def seq(input_shape, *layers):
-    return randomize_weights(keras.Sequential([keras.Input(input_shape), *layers]))
 
 
 RECTIFYING_LAYERS = {
@@ -35,13 +31,13 @@ RECTIFYING_LAYERS = {
 @pytest.mark.parametrize("scale", [1.0, 7.0])
 def test_rate_mode_matches_keras(make_layer, scale):
     """With scale s the thresholds and the cap scale with the gain, so rate mode is exact."""
-    model = seq((6,), L.Dense(8), make_layer(), L.Dense(3))
+    model = random_seq((6,), L.Dense(8), make_layer(), L.Dense(3))
     x = np.random.default_rng(0).normal(0, 2, (16, 6)).astype(np.float32)
     check_rate_matches_keras(model, x, scale_firing_rates=scale)
 
 
 def test_options_reach_the_population():
-    model = seq((6,), L.Dense(8), L.ReLU(max_value=0.8, negative_slope=0.1, threshold=0.25, name="r"))
+    model = random_seq((6,), L.Dense(8), L.ReLU(max_value=0.8, negative_slope=0.1, threshold=0.25, name="r"))
     population = snnconvert.convert(model).graph["r.neurons"]
     assert population.rectifier == Rectifier(negative_slope=0.1, threshold=0.25, max_value=0.8)
     assert "negative slope 0.1, threshold 0.25, max 0.8" in population.describe()
@@ -52,7 +48,7 @@ def test_options_reach_the_population():
     ("leaky_relu", Rectifier(negative_slope=0.2)),  # Keras's default slope for the function
 ])
 def test_activation_argument_uses_keras_defaults(activation, rectifier):
-    model = seq((4, 4, 2), L.Conv2D(3, 3, activation=activation, name="c"), L.Flatten(), L.Dense(2))
+    model = random_seq((4, 4, 2), L.Conv2D(3, 3, activation=activation, name="c"), L.Flatten(), L.Dense(2))
     net = check_rate_matches_keras(model, np.random.default_rng(1).normal(0, 4, (8, 4, 4, 2)).astype(np.float32))
     assert net.graph["c.neurons"].rectifier == rectifier
 
@@ -109,7 +105,7 @@ def test_threshold_silences_inputs_below_it():
 
 
 def test_leaky_network_spiking_average_approaches_rate_output():
-    model = seq((6,), L.Dense(16), L.LeakyReLU(negative_slope=0.25), L.Dense(3))
+    model = random_seq((6,), L.Dense(16), L.LeakyReLU(negative_slope=0.25), L.Dense(3))
     x = np.random.default_rng(2).normal(0, 1, (20, 6)).astype(np.float32)
     rate = snnconvert.convert(model, neuron_type="rate").run(x, 1, progress=False).output[:, 0]
     spiking = snnconvert.convert(model, scale_firing_rates=200).run(x, 200, progress=False)

@@ -17,6 +17,7 @@ from conversion_helpers import (
     nodes_of,
     random_inputs,
     randomize_weights,
+    seq,
 )
 
 import snnconvert
@@ -33,10 +34,6 @@ from snnconvert.ir import (
 )
 
 L = keras.layers
-
-
-def seq(input_shape, *layers, name=None):
-    return keras.Sequential([keras.Input(input_shape), *layers], name=name)
 
 
 def functional(input_shape, body):
