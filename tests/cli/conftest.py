@@ -1,10 +1,21 @@
-"""Tiny model files and datasets for the command-line tests (built once per session)."""
+"""Tiny model files and datasets for the command-line tests (built once per session).
 
+The project runs pytest with ``--import-mode=importlib``, which does not put test
+folders on ``sys.path``; the helper module ``cli_helpers`` lives next to the tests, so
+this folder is added.
+"""
+
+import sys
 import types
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
 
 def _tiny_cnn():

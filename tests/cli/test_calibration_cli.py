@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+from cli_helpers import run
 
 import snnconvert
 from snnconvert.cli import main
@@ -17,12 +18,6 @@ from snnconvert.cli.commands import CALIBRATION_SAMPLES
 from snnconvert.data import load_dataset
 from snnconvert.data.preprocess import fit_to_input
 from snnconvert.reports.sweep import run_sweep
-
-
-def run(capsys, *argv):
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def drawn(images, count):

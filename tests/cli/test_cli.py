@@ -6,16 +6,9 @@ import json
 import keras
 import numpy as np
 import pytest
+from cli_helpers import run
 
 import snnconvert
-from snnconvert.cli import main
-
-
-def run(capsys, *argv):
-    """Run the command line; returns (exit code, stdout, stderr)."""
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def keras_accuracy(model, images, labels, pixel_scale=255.0):

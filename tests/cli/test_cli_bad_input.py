@@ -9,6 +9,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from cli_helpers import assert_one_error_line
 
 from snnconvert.cli import main
 
@@ -21,19 +22,6 @@ def command_line(command, model, tiny, tmp_path, *extra):
     data = [] if command == "inspect" else ["--dataset", tiny.data_path, "--quiet"]
     output = ["--output", tmp_path / "sweep.csv"] if command == "sweep" else []
     return [str(arg) for arg in (command, model, *data, *output, *extra)]
-
-
-def assert_one_error_line(capsys, argv, *fragments):
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    assert code == 2, captured
-    assert "Traceback" not in captured.err
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("snnconvert: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def _tiny_mlp(*middle):

@@ -3,21 +3,9 @@
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_error_line
 
 from snnconvert.cli import main
-
-
-def assert_one_error_line(capsys, argv, *fragments):
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    assert code == 2
-    assert "Traceback" not in captured.err
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("snnconvert: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return captured
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,11 @@ import json
 import keras
 import numpy as np
 import pytest
+from cli_helpers import run
 
 import snnconvert
-from snnconvert.cli import main
 
 L = keras.layers
-
-
-def run(capsys, *argv):
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,10 @@ import json
 
 import numpy as np
 import pytest
+from cli_helpers import run
 
 import snnconvert
 from snnconvert.cli import main
-
-
-def run(capsys, *argv):
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def api_accuracy(tiny, n_steps, **options):
