@@ -37,8 +37,12 @@ class ConversionContext:
         self._swaps_used = set()
         self.max_pooling = check_choice("max_pooling", max_pooling, MAX_POOLING_MODES)
         self._non_spiking = _non_spiking_table(non_spiking)
-        self._scales = _per_layer("scale_firing_rates", scale_firing_rates, 1.0, _check_scale)
-        self._synapses = _per_layer("synapse", synapse, None, _check_synapse)
+        self._layer_options = {
+            "scale_firing_rates": _per_layer("scale_firing_rates", scale_firing_rates, 1.0, _check_scale),
+            "synapse": _per_layer("synapse", synapse, None, _check_synapse),
+        }
+        # option -> {key of its table: the scoped names of the layers that took their value from it}
+        self._option_matches = {option: {} for option in self._layer_options}
         self.nodes = []
         self.notes = []
         self._names = set()
@@ -102,7 +106,7 @@ class ConversionContext:
                 f"which {type(neuron_type).__name__} neurons cannot reproduce; they replace plain "
                 "ReLUs only. Use the rectified-linear neuron types for this model."
             )
-        scale, synapse = self._option_for(self._scales, layer), self._option_for(self._synapses, layer)
+        scale, synapse = self._option_for("scale_firing_rates", layer), self._option_for("synapse", layer)
         self._neuron_layers.append(key)
         neurons = self.add(
             NeuronNode,
@@ -126,10 +130,15 @@ class ConversionContext:
             synapse=synapse,
         )
 
-    def _option_for(self, table, layer):
-        """``layer``'s entry of a per-layer option table: a nested model's layer is found
-        by its scoped name or by its own name; otherwise the global value."""
-        return table.get(self.scoped(layer.name), table.get(layer.name, table[None]))
+    def _option_for(self, option, layer):
+        """``layer``'s value of a per-layer option: a nested model's layer is found by its
+        scoped name or by its own name; otherwise the global value. Which key served which
+        layer is recorded: :meth:`check_layer_options_used` refuses an own name that served
+        several layers."""
+        table, scoped = self._layer_options[option], self.scoped(layer.name)
+        key = next((name for name in (scoped, layer.name) if name in table), None)
+        self._option_matches[option].setdefault(key, set()).add(scoped)
+        return table[key]
 
     def swapped_neuron_type(self, activation):
         """The neuron type ``swap_activations`` gives ``activation``, or ``None``."""
@@ -158,15 +167,24 @@ class ConversionContext:
         )
 
     def check_layer_options_used(self):
-        """Per-layer options must name layers that own neurons; a typo is not ignored."""
+        """Per-layer options must name layers that own neurons, each name one layer (an own
+        name that several nested layers share is ambiguous); a typo is not ignored."""
         known = set(self._neuron_layers) | {name.rsplit("/", 1)[-1] for name in self._neuron_layers}
-        for option, table in (("scale_firing_rates", self._scales), ("synapse", self._synapses)):
+        for option, table in self._layer_options.items():
             unknown = sorted(name for name in table if name is not None and name not in known)
             if unknown:
                 raise ConversionError(
                     f"`{option}` names {unknown}, which are not layers with neurons in this "
                     f"model. Layers with neurons: {self._neuron_layers}."
                 )
+            for name, layers in self._option_matches[option].items():
+                if name is not None and len(layers) > 1:
+                    layers = sorted(layers)
+                    raise ConversionError(
+                        f"`{option}` names {name!r}, which matches several layers with neurons: {layers} "
+                        "(a nested model's layer is also found by its own name). Name each layer you mean "
+                        f"by its scoped name, one of {layers}, e.g. {option}={{{layers[-1]!r}: ...}}."
+                    )
         unused = sorted(set(self._swaps) - self._swaps_used)
         if unused:
             raise ConversionError(

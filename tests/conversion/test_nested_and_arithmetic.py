@@ -171,3 +171,25 @@ def test_batch_norm_after_relu_stays_an_affine():
     ]))
     net = check_rate_matches_keras(model)
     assert [node.source for node in nodes_of(net, AffineNode)] == ["bn"]
+
+
+def test_a_bare_layer_name_shared_by_several_nested_layers_is_refused_with_their_scoped_names():
+    x = keras.Input((6,))
+    model = keras.Model(x, block("right")(block("left")(x)))
+    for option in ({"scale_firing_rates": {"d1": 2.0}}, {"synapse": {"d1": 0.01}}):
+        (name,) = option
+        with pytest.raises(ConversionError, match=rf"`{name}` names 'd1'.*\['left/d1', 'right/d1'\].*scoped name"):
+            snnconvert.convert(model, **option)
+    # A top-level layer of that name is one more match, not a way to silence the others.
+    top = keras.Model(x, block("right")(L.Dense(6, activation="relu", name="d1")(x)))
+    with pytest.raises(ValueError, match=r"\['d1', 'right/d1'\]"):
+        snnconvert.convert(top, scale_firing_rates={"d1": 2.0})
+    # Scoped names pick each layer; a bare name matching one layer (or one shared layer) still works.
+    net = snnconvert.convert(model, scale_firing_rates={"left/d1": 2.0, "right/d1": 3.0})
+    assert [net.graph[f"{side}/d1.neurons"].gain for side in ("left", "right")] == [2.0, 3.0]
+    net = snnconvert.convert(top, scale_firing_rates={"d1": 2.0, "right/d1": 3.0}, synapse={"right/d1": 0.01})
+    assert [net.graph[name].gain for name in ("d1.neurons", "right/d1.neurons")] == [2.0, 3.0]
+    shared = block("shared")
+    twice = keras.Model(x, shared(shared(x)))
+    net = snnconvert.convert(twice, scale_firing_rates={"d1": 5.0})
+    assert [net.graph[name].gain for name in ("shared/d1.neurons", "shared/d1.neurons#2")] == [5.0, 5.0]
