@@ -18,14 +18,17 @@ from snnconvert._validation import check_choice, check_positive_int, check_posit
 from snnconvert.ir import AffineNode, InputNode, NeuronNode, SynapseNode, defer_synapses
 from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
+from snnconvert.simulation import kernels
 from snnconvert.simulation.batching import count_samples, iterate_batches
 from snnconvert.simulation.distributed import ReplicatedBatches, check_strategy
 from snnconvert.simulation.encoding import PoissonInput, check_encoding
 from snnconvert.simulation.events import (
     DENSE_ABOVE,
+    KERNEL_EVENT_ADVANTAGE,
     can_project_into,
     constant_spike_events,
     emitted_before_and_after,
+    fire_into,
     project_events,
 )
 from snnconvert.simulation.ops import OPS, STATEFUL_OPS
@@ -323,10 +326,14 @@ class Simulator:
         slots = tf.cast(batch * n_steps * population.size, tf.float32)
 
         def scattered():
-            events, counts, new_state = constant_spike_events(increment, flat_state, n_steps, before, after)
             spike_value = population.amplitude / self.dt
-            output = project_events(consumer, events, population.shape, batch, n_steps, spike_value,
-                                    use_kernels=self.kernels)
+            if self.kernels and kernels.available():
+                output, counts, new_state = fire_into(consumer, increment, flat_state, n_steps, before, after,
+                                                      population.shape, spike_value)
+            else:
+                events, counts, new_state = constant_spike_events(increment, flat_state, n_steps, before, after)
+                output = project_events(consumer, events, population.shape, batch, n_steps, spike_value,
+                                        use_kernels=False)
             new_state = SpikingState(unflat(new_state.voltage), state.initial, new_state.elapsed)
             return output, unflat(counts), new_state
 
@@ -339,7 +346,8 @@ class Simulator:
             return OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
 
         spikes = tf.reduce_sum(after - before)
-        output, counts, new_state = tf.cond(spikes < DENSE_ABOVE * slots, scattered, dense)
+        dense_above = DENSE_ABOVE * (KERNEL_EVENT_ADVANTAGE if self.kernels and kernels.available() else 1)
+        output, counts, new_state = tf.cond(spikes < dense_above * slots, scattered, dense)
         return Signal(output, temporal=True), counts, new_state
 
     # ---------------------------------------------------------------- validation

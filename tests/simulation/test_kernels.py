@@ -219,6 +219,51 @@ def test_event_kernel_is_bit_identical_to_tensorflow_through_a_dense_layer():
                                   events.project_events(*args, use_kernels=False).numpy())
 
 
+def _constant_population(rng, batch, neurons, elapsed, n_steps):
+    """A population fed constant currents, mid-run: its window's spike bounds."""
+    increment = rng.uniform(0, 2.5, (batch, neurons)).astype(np.float32)
+    increment[rng.uniform(size=increment.shape) < 0.3] = 0  # silent neurons
+    initial = rng.uniform(0, 1, (batch, neurons)).astype(np.float32)
+    state = SpikingState(tf.constant(initial), tf.constant(initial), tf.constant(float(elapsed)))
+    before, after = events.emitted_before_and_after(tf.constant(increment), state, n_steps)
+    return tf.constant(increment), state, before, after
+
+
+def _fire_both_ways(node, in_shape, batch, n_steps, elapsed, seed):
+    increment, state, before, after = _constant_population(np.random.default_rng(seed), batch,
+                                                           int(np.prod(in_shape)), elapsed, n_steps)
+    listed, counts, listed_state = events.constant_spike_events(increment, state, n_steps, before, after)
+    reference = events.project_events(node, listed, in_shape, batch, n_steps, 4.0, use_kernels=False)
+    fired, fired_counts, fired_state = events.fire_into(node, increment, state, n_steps, before, after, in_shape, 4.0)
+    assert int(tf.reduce_sum(counts)) > 100  # the test needs spikes, several per step too
+    assert int(tf.reduce_max(counts)) > n_steps
+    np.testing.assert_array_equal(fired.numpy(), reference.numpy())
+    np.testing.assert_array_equal(fired_counts.numpy(), counts.numpy())
+    np.testing.assert_array_equal(fired_state.voltage.numpy(), listed_state.voltage.numpy())
+    assert float(fired_state.elapsed) == float(listed_state.elapsed) == elapsed + n_steps
+
+
+@pytest.mark.parametrize("geometry", list(CONVOLUTIONS))
+def test_firing_straight_into_a_convolution_is_bit_identical_to_listing_the_spikes(geometry):
+    """The fused op times each spike by the closed form itself (never listing them); it
+    must give every sum of listing them with TensorFlow and projecting the list."""
+    options = CONVOLUTIONS[geometry]
+    in_shape = (9, 8, 4)
+    layer = keras.layers.Conv2D(5, 3, bias_initializer="random_normal", **options)
+    layer.build((None, *in_shape))
+    kernel, bias = layer.get_weights()
+    node = Conv2DNode(name="conv", inputs=("x",), shape=tuple(layer.compute_output_shape((None, *in_shape))[1:]),
+                      kernel=kernel, bias=bias, **options)
+    _fire_both_ways(node, in_shape, batch=5, n_steps=7, elapsed=11, seed=2)
+
+
+def test_firing_straight_into_a_dense_layer_is_bit_identical_to_listing_the_spikes():
+    rng = np.random.default_rng(9)
+    node = DenseNode(name="dense", inputs=("x",), shape=(6,), kernel=rng.normal(size=(40, 6)).astype(np.float32),
+                     bias=None)
+    _fire_both_ways(node, (40,), batch=3, n_steps=12, elapsed=0, seed=4)
+
+
 def test_event_kernel_takes_events_in_any_sample_order():
     """Unsorted samples: each output cell still sums its spikes in the given order."""
     rng = np.random.default_rng(9)

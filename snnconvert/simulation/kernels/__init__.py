@@ -99,9 +99,33 @@ def project_events(events, kernel, bias, spike_value, *, batch_size, n_steps, in
     """
     sample, step, neuron = events
     return build.load().snnconvert_project_events(
-        sample, step, neuron, tf.constant(kernel, tf.float32),
-        tf.constant([] if bias is None else bias, tf.float32), tf.constant(spike_value, tf.float32),
-        tf.cast(batch_size, tf.int32),
-        steps=n_steps, in_shape=list(in_shape), out_shape=list(out_shape), strides=list(strides),
-        dilation=list(dilation), leading_padding=list(leading_padding),
+        sample, step, neuron, *_projection_inputs(kernel, bias, spike_value), tf.cast(batch_size, tf.int32),
+        **_projection_attributes(n_steps, in_shape, out_shape, strides, dilation, leading_padding),
     )
+
+
+def fire_into(increment, initial, before, after, elapsed, kernel, bias, spike_value, *, n_steps, in_shape, out_shape,
+              strides=(1, 1), dilation=(1, 1), leading_padding=(0, 0)):
+    """A population fed a constant current, its spikes scattered straight into a 2-D
+    convolution (call only when :func:`available`): what
+    :func:`snnconvert.simulation.events.constant_spike_events` followed by
+    :func:`project_events` compute, without listing the spikes.
+
+    ``increment``, ``initial``, ``before`` and ``after`` are ``[batch, neurons]``
+    (see :func:`~snnconvert.simulation.events.emitted_before_and_after`), ``elapsed``
+    the steps done before this window; the rest as for :func:`project_events`.
+    """
+    return build.load().snnconvert_fire_into(
+        increment, initial, before, after, elapsed, *_projection_inputs(kernel, bias, spike_value),
+        **_projection_attributes(n_steps, in_shape, out_shape, strides, dilation, leading_padding),
+    )
+
+
+def _projection_inputs(kernel, bias, spike_value):
+    return (tf.constant(kernel, tf.float32), tf.constant([] if bias is None else bias, tf.float32),
+            tf.constant(spike_value, tf.float32))
+
+
+def _projection_attributes(n_steps, in_shape, out_shape, strides, dilation, leading_padding):
+    return dict(steps=n_steps, in_shape=list(in_shape), out_shape=list(out_shape), strides=list(strides),
+                dilation=list(dilation), leading_padding=list(leading_padding))

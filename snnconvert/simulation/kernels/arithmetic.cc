@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace snnconvert {
@@ -95,37 +96,99 @@ void LowpassBlock(const Filtering& f, int64_t sample, int64_t first, int64_t las
   std::copy(y.begin(), y.end(), f.new_state + sample * f.size + first);
 }
 
-void ProjectSample(const Projection& p, int64_t sample, const int64_t* events, int64_t count) {
+namespace {
+
+// Adds one spike of neuron (in the input [rows, cols, channels]) at a step to the slab
+// of its sample: its kernel offsets row-major, the order of the TensorFlow path.
+inline void AddSpike(const Projection& p, float* __restrict__ slab, int64_t step, int64_t neuron) {
   const int64_t filters = p.filters, frame = p.out_rows * p.out_cols * filters;
-  float* __restrict__ slab = p.output + sample * p.steps * frame;
-  std::fill(slab, slab + p.steps * frame, 0.0f);
+  const int64_t row = neuron / (p.cols * p.channels), col = (neuron / p.channels) % p.cols;
+  const int64_t channel = neuron % p.channels;
   const float spike_value = p.spike_value;
-  // Events in their given order, and each one's kernel offsets row-major: every output
-  // cell sums its contributions in the order of the TensorFlow path, so both agree.
-  for (int64_t e = 0; e < count; ++e) {
-    const int64_t neuron = p.neuron[events[e]];
-    const int64_t row = neuron / (p.cols * p.channels), col = (neuron / p.channels) % p.cols;
-    const int64_t channel = neuron % p.channels;
-    float* __restrict__ at_step = slab + p.step[events[e]] * frame;
-    for (int64_t kr = 0; kr < p.k_rows; ++kr) {
-      const int64_t reach_r = row + p.pad_r - kr * p.dilation_r;
-      if (reach_r < 0 || reach_r % p.stride_r != 0 || reach_r >= p.out_rows * p.stride_r) continue;
-      for (int64_t kc = 0; kc < p.k_cols; ++kc) {
-        const int64_t reach_c = col + p.pad_c - kc * p.dilation_c;
-        if (reach_c < 0 || reach_c % p.stride_c != 0 || reach_c >= p.out_cols * p.stride_c) continue;
-        const float* __restrict__ weights = p.kernel + ((kr * p.k_cols + kc) * p.channels + channel) * filters;
-        float* __restrict__ cell = at_step + ((reach_r / p.stride_r) * p.out_cols + reach_c / p.stride_c) * filters;
-        for (int64_t f = 0; f < filters; ++f) cell[f] += weights[f] * spike_value;
+  float* __restrict__ at_step = slab + step * frame;
+  for (int64_t kr = 0; kr < p.k_rows; ++kr) {
+    const int64_t reach_r = row + p.pad_r - kr * p.dilation_r;
+    if (reach_r < 0 || reach_r % p.stride_r != 0 || reach_r >= p.out_rows * p.stride_r) continue;
+    for (int64_t kc = 0; kc < p.k_cols; ++kc) {
+      const int64_t reach_c = col + p.pad_c - kc * p.dilation_c;
+      if (reach_c < 0 || reach_c % p.stride_c != 0 || reach_c >= p.out_cols * p.stride_c) continue;
+      const float* __restrict__ weights = p.kernel + ((kr * p.k_cols + kc) * p.channels + channel) * filters;
+      float* __restrict__ cell = at_step + ((reach_r / p.stride_r) * p.out_cols + reach_c / p.stride_c) * filters;
+      for (int64_t f = 0; f < filters; ++f) cell[f] += weights[f] * spike_value;
+    }
+  }
+}
+
+float* ClearedSlab(const Projection& p, int64_t sample) {
+  const int64_t size = p.steps * p.out_rows * p.out_cols * p.filters;
+  float* slab = p.output + sample * size;
+  std::fill(slab, slab + size, 0.0f);
+  return slab;
+}
+
+void AddBias(const Projection& p, float* __restrict__ slab) {
+  if (p.bias == nullptr) return;
+  const float* __restrict__ bias = p.bias;
+  for (int64_t cell = 0; cell < p.steps * p.out_rows * p.out_cols; ++cell) {
+    float* __restrict__ values = slab + cell * p.filters;
+    for (int64_t f = 0; f < p.filters; ++f) values[f] += bias[f];
+  }
+}
+
+}  // namespace
+
+void ProjectSample(const Projection& p, int64_t sample, const int64_t* events, int64_t count) {
+  // Events in their given order: every output cell sums its contributions in the order
+  // of the TensorFlow path (then the bias), so both agree.
+  float* slab = ClearedSlab(p, sample);
+  for (int64_t e = 0; e < count; ++e) AddSpike(p, slab, p.step[events[e]], p.neuron[events[e]]);
+  AddBias(p, slab);
+}
+
+void FireSample(const Firing& f, const Projection& p, int64_t sample) {
+  float* __restrict__ slab = ClearedSlab(p, sample);
+  const int64_t filters = p.filters, frame = p.out_rows * p.out_cols * filters;
+  const float spike_value = p.spike_value;
+  // Neurons in order, pixel by pixel: the kernel offsets a pixel reaches are found once
+  // for all its channels and spikes (no division per spike).
+  std::vector<std::pair<int64_t, int64_t>> reached;  // (kernel row of channel 0, output cell)
+  int64_t neuron = 0;
+  for (int64_t row = 0; row < p.rows; ++row) {
+    for (int64_t col = 0; col < p.cols; ++col) {
+      reached.clear();
+      for (int64_t kr = 0; kr < p.k_rows; ++kr) {
+        const int64_t reach_r = row + p.pad_r - kr * p.dilation_r;
+        if (reach_r < 0 || reach_r % p.stride_r != 0 || reach_r >= p.out_rows * p.stride_r) continue;
+        for (int64_t kc = 0; kc < p.k_cols; ++kc) {
+          const int64_t reach_c = col + p.pad_c - kc * p.dilation_c;
+          if (reach_c < 0 || reach_c % p.stride_c != 0 || reach_c >= p.out_cols * p.stride_c) continue;
+          reached.emplace_back((kr * p.k_cols + kc) * p.channels * filters,
+                               ((reach_r / p.stride_r) * p.out_cols + reach_c / p.stride_c) * filters);
+        }
+      }
+      for (int64_t channel = 0; channel < p.channels; ++channel, ++neuron) {
+        const int64_t at = sample * f.neurons + neuron;
+        const float first = f.before[at], count = f.after[at] - first;
+        const float v0 = f.initial[at], rate = f.increment[at];
+        for (int64_t rank = 0; rank < static_cast<int64_t>(count); ++rank) {
+          // The float operations of the TensorFlow path (events.constant_spike_events):
+          // estimate the step, then settle it with the dense path's own formula.
+          const float k = (first + 1.0f) + static_cast<float>(rank);
+          float step = std::ceil((k - v0) / rate);
+          if (std::floor(v0 + step * rate) < k) step = step + 1.0f;
+          if (std::floor(v0 + (step - 1.0f) * rate) >= k) step = step - 1.0f;
+          const int64_t local = std::clamp<int64_t>(static_cast<int32_t>(step - f.elapsed) - 1, 0, p.steps - 1);
+          float* __restrict__ at_step = slab + local * frame;
+          for (const auto& [kernel_row, cell_offset] : reached) {
+            const float* __restrict__ weights = p.kernel + kernel_row + channel * filters;
+            float* __restrict__ cell = at_step + cell_offset;
+            for (int64_t filter = 0; filter < filters; ++filter) cell[filter] += weights[filter] * spike_value;
+          }
+        }
       }
     }
   }
-  if (p.bias != nullptr) {
-    const float* __restrict__ bias = p.bias;
-    for (int64_t cell = 0; cell < p.steps * p.out_rows * p.out_cols; ++cell) {
-      float* __restrict__ values = slab + cell * filters;
-      for (int64_t f = 0; f < filters; ++f) values[f] += bias[f];
-    }
-  }
+  AddBias(p, slab);
 }
 
 }  // namespace snnconvert

@@ -62,6 +62,21 @@ struct Projection {
 // The events of one sample, given by their indices (in order) into step and neuron.
 void ProjectSample(const Projection& p, int64_t sample, const int64_t* events, int64_t count);
 
+// A population fed a constant current, firing straight into the projection p (whose
+// step and neuron are unused): neuron n of a sample emits the spikes numbered
+// before+1 .. after since the run began, spike k in the first step t with
+// floor(initial + t * increment) >= k. All arrays are [batch, neurons].
+struct Firing {
+  const float* increment;
+  const float* initial;
+  const float* before;
+  const float* after;
+  float elapsed;  // steps simulated before this window
+  int64_t neurons;
+};
+
+void FireSample(const Firing& f, const Projection& p, int64_t sample);
+
 }  // namespace snnconvert
 
 #endif  // SNNCONVERT_ARITHMETIC_H_
