@@ -80,15 +80,12 @@ def constant_spike_events(increment, state, n_steps, before, after):
     return (sample, local, neuron), counts, SpikingState(voltage, state.initial, elapsed + n_steps)
 
 
-def project_events(node, events, in_shape, batch_size, n_steps, spike_value, use_kernels=True):
+def project_events(node, events, in_shape, batch_size, n_steps, spike_value):
     """Per-step output ``[batch, steps, ...]`` of ``node`` driven by spike ``events``.
 
     Each spike adds ``spike_value`` times its row of weights; the bias is added at
-    every step. With ``use_kernels`` (and the CPU kernels available) one op does it all,
-    sample by sample in cache, with the very same sums.
+    every step.
     """
-    if use_kernels and kernels.available():
-        return _project_compiled(node, events, in_shape, batch_size, n_steps, spike_value)
     sample, step, neuron = events
     if isinstance(node, DenseNode):
         rows = tf.gather(tf.constant(node.kernel), neuron)
@@ -100,13 +97,6 @@ def project_events(node, events, in_shape, batch_size, n_steps, spike_value, use
     summed = tf.math.unsorted_segment_sum(rows * spike_value, segment, n_segments)
     output = tf.reshape(summed, [batch_size, n_steps, *node.shape])
     return output if node.bias is None else output + tf.constant(node.bias)
-
-
-def _project_compiled(node, events, in_shape, batch_size, n_steps, spike_value):
-    kernel, geometry = _kernel_geometry(node, in_shape)
-    output = kernels.project_events(events, kernel, node.bias, spike_value, batch_size=batch_size, n_steps=n_steps,
-                                    **geometry)
-    return tf.reshape(output, [batch_size, n_steps, *node.shape])
 
 
 def fire_into(node, increment, state, n_steps, before, after, in_shape, spike_value):

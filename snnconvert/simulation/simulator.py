@@ -332,8 +332,7 @@ class Simulator:
                                                       population.shape, spike_value)
             else:
                 events, counts, new_state = constant_spike_events(increment, flat_state, n_steps, before, after)
-                output = project_events(consumer, events, population.shape, batch, n_steps, spike_value,
-                                        use_kernels=False)
+                output = project_events(consumer, events, population.shape, batch, n_steps, spike_value)
             new_state = SpikingState(unflat(new_state.voltage), state.initial, new_state.elapsed)
             return output, unflat(counts), new_state
 

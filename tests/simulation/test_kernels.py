@@ -187,7 +187,9 @@ CONVOLUTIONS = {
 
 @pytest.mark.parametrize("geometry", list(CONVOLUTIONS))
 @pytest.mark.parametrize("with_bias", [True, False])
-def test_event_kernel_is_bit_identical_to_tensorflow_through_a_convolution(geometry, with_bias):
+def test_listed_spikes_projected_through_a_convolution_equal_keras(geometry, with_bias):
+    """The TensorFlow projection the firing kernel is held to is the convolution of the
+    dense spike tensor."""
     options = CONVOLUTIONS[geometry]
     layer = keras.layers.Conv2D(5, 3, use_bias=with_bias, bias_initializer="random_normal", **options)
     in_shape = (9, 8, 4)
@@ -198,25 +200,11 @@ def test_event_kernel_is_bit_identical_to_tensorflow_through_a_convolution(geome
                       bias=weights[1] if with_bias else None, **options)
     rng = np.random.default_rng(3)
     spikes = _random_events(rng, 6, 7, int(np.prod(in_shape)), 900)
-    args = (node, spikes, in_shape, 6, 7, 12.5)
-    reference = events.project_events(*args, use_kernels=False).numpy()
-    compiled = events.project_events(*args, use_kernels=True).numpy()
-    np.testing.assert_array_equal(compiled, reference)
-    # And both are the convolution of the dense spike tensor.
+    projected = events.project_events(node, spikes, in_shape, 6, 7, 12.5).numpy()
     dense = np.zeros((6 * 7, *in_shape), np.float32)
     sample, step, neuron = (index.numpy() for index in spikes)
     np.add.at(dense.reshape(6 * 7, -1), (sample * 7 + step, neuron), 12.5)
-    np.testing.assert_allclose(compiled.reshape(6 * 7, *out_shape), layer(dense).numpy(), rtol=1e-5, atol=1e-4)
-
-
-def test_event_kernel_is_bit_identical_to_tensorflow_through_a_dense_layer():
-    rng = np.random.default_rng(8)
-    node = DenseNode(name="dense", inputs=("x",), shape=(11,), kernel=rng.normal(size=(30, 11)).astype(np.float32),
-                     bias=rng.normal(size=11).astype(np.float32))
-    spikes = _random_events(rng, 4, 9, 30, 300)
-    args = (node, spikes, (30,), 4, 9, 3.0)
-    np.testing.assert_array_equal(events.project_events(*args, use_kernels=True).numpy(),
-                                  events.project_events(*args, use_kernels=False).numpy())
+    np.testing.assert_allclose(projected.reshape(6 * 7, *out_shape), layer(dense).numpy(), rtol=1e-5, atol=1e-4)
 
 
 def _constant_population(rng, batch, neurons, elapsed, n_steps):
@@ -233,7 +221,7 @@ def _fire_both_ways(node, in_shape, batch, n_steps, elapsed, seed):
     increment, state, before, after = _constant_population(np.random.default_rng(seed), batch,
                                                            int(np.prod(in_shape)), elapsed, n_steps)
     listed, counts, listed_state = events.constant_spike_events(increment, state, n_steps, before, after)
-    reference = events.project_events(node, listed, in_shape, batch, n_steps, 4.0, use_kernels=False)
+    reference = events.project_events(node, listed, in_shape, batch, n_steps, 4.0)
     fired, fired_counts, fired_state = events.fire_into(node, increment, state, n_steps, before, after, in_shape, 4.0)
     assert int(tf.reduce_sum(counts)) > 100  # the test needs spikes, several per step too
     assert int(tf.reduce_max(counts)) > n_steps
@@ -264,56 +252,36 @@ def test_firing_straight_into_a_dense_layer_is_bit_identical_to_listing_the_spik
     _fire_both_ways(node, (40,), batch=3, n_steps=12, elapsed=0, seed=4)
 
 
-def test_event_kernel_takes_events_in_any_sample_order():
-    """Unsorted samples: each output cell still sums its spikes in the given order."""
-    rng = np.random.default_rng(9)
-    node = DenseNode(name="dense", inputs=("x",), shape=(7,), kernel=rng.normal(size=(20, 7)).astype(np.float32),
-                     bias=None)
-    sample, step, neuron = (index.numpy() for index in _random_events(rng, 5, 6, 20, 400))
-    shuffled = rng.permutation(len(sample))
-    spikes = tuple(tf.constant(index[shuffled]) for index in (sample, step, neuron))
-    args = (node, spikes, (20,), 5, 6, 0.7)
-    np.testing.assert_array_equal(events.project_events(*args, use_kernels=True).numpy(),
-                                  events.project_events(*args, use_kernels=False).numpy())
-
-
-def _project(sample=(0,), step=(0,), neuron=(0,), bias=(), batch=2, kernel=None, **options):
+def _fire(increment=((0.5, 0.0, 0.0, 0.0),), before=((0.0, 0.0, 0.0, 0.0),), after=((2.0, 0.0, 0.0, 0.0),),
+          elapsed=0.0, bias=(), kernel=None, **options):
+    """The firing op on one sample of 4 neurons, the first firing at steps 2 and 4 of 5."""
     kernel = np.ones((1, 1, 4, 3), np.float32) if kernel is None else kernel
+    increment = tf.constant(increment, tf.float32)
     geometry = dict(steps=5, in_shape=[1, 1, 4], out_shape=[1, 1], strides=[1, 1], dilation=[1, 1],
                     leading_padding=[0, 0])
-    return build.load().snnconvert_project_events(
-        tf.constant(sample, tf.int32), tf.constant(step, tf.int32), tf.constant(neuron, tf.int32),
-        tf.constant(kernel), tf.constant(bias, tf.float32), tf.constant(1.0), tf.constant(batch),
+    return build.load().snnconvert_fire_into(
+        increment, tf.zeros_like(increment), tf.constant(before, tf.float32), tf.constant(after, tf.float32),
+        tf.constant(elapsed), tf.constant(kernel), tf.constant(bias, tf.float32), tf.constant(1.0),
         **{**geometry, **options},
     )
 
 
-@pytest.mark.parametrize(("indices", "message"), [
-    (dict(sample=(2,)), "sample out of range"),
-    (dict(sample=(-1,)), "sample out of range"),
-    (dict(step=(5,)), "step out of range"),
-    (dict(step=(-3,)), "step out of range"),
-    (dict(neuron=(4,)), "neuron out of range"),
-    (dict(neuron=(-1,)), "neuron out of range"),
-    (dict(sample=(0, 1), step=(0,), neuron=(0, 1)), "one entry per event"),
-])
-def test_event_kernel_refuses_indices_out_of_range(indices, message):
-    """Out-of-range events are an error, never a write outside the output."""
-    assert _project().numpy().sum() == 3  # the valid call these variations start from
-    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
-        _project(**indices)
-
-
 @pytest.mark.parametrize(("arguments", "message"), [
+    (dict(after=((1.0, 0.0, 0.0, 0.0),), before=((2.0, 0.0, 0.0, 0.0),)), "after - before must be >= 0"),
+    (dict(increment=((0.0, 0.0, 0.0, 0.0),)), "spikes need increment > 0"),
+    (dict(after=((2.0, 0.0, 0.0),)), "must have one shape"),
+    (dict(increment=((0.5, 0.0, 0.0),), before=((0.0, 0.0, 0.0),), after=((2.0, 0.0, 0.0),)),
+     "rows \\* cols \\* channels"),
     (dict(bias=(1.0, 2.0)), "one value per filter"),
-    (dict(batch=-1), "batch must be >= 0"),
     (dict(strides=[0, 1]), "strides and dilation must be >= 1"),
     (dict(in_shape=[1, 1, 0], kernel=np.ones((1, 1, 0, 3), np.float32)), "in_shape"),
     (dict(steps=-1), "steps, out_shape and leading_padding must be >= 0"),
 ])
-def test_event_kernel_refuses_inconsistent_arguments(arguments, message):
+def test_firing_kernel_refuses_inconsistent_arguments(arguments, message):
+    """Inconsistent arguments are an error, never a write outside the output."""
+    np.testing.assert_array_equal(_fire().numpy()[0, :, 0, 0, 0], [0, 1, 0, 1, 0])  # the valid call varied below
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=message):
-        _project(**arguments)
+        _fire(**arguments)
 
 
 def test_the_kernels_refuse_a_non_scalar_instead_of_aborting():
@@ -323,8 +291,8 @@ def test_the_kernels_refuse_a_non_scalar_instead_of_aborting():
                                        spike_value=tf.constant(1.0), rectify=True, cumulative=False, signed=False)
     with pytest.raises(tf.errors.InvalidArgumentError, match="decay must be a scalar"):
         kernels.lowpass(current, voltage, tf.ones(3))
-    with pytest.raises(tf.errors.InvalidArgumentError, match="batch must be a scalar"):
-        _project(batch=(1, 2))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="elapsed must be a scalar"):
+        _fire(elapsed=(1.0, 2.0))
 
 
 def test_mnist_network_gives_the_same_spikes_with_and_without_kernels(data_dir):

@@ -6,7 +6,9 @@
   and a bias in the same pass. As TensorFlow ops that is a handful of passes over
   memory per step, which Keras never pays: it fuses its ReLU into the convolution.
 - :func:`lowpass`: the low-pass synapse's recurrence, one pass over the signal.
-- :func:`project_events`: sparse spikes scattered through a Dense or Conv2D kernel.
+- :func:`fire_into`: a population fed a constant current (the first layer) firing
+  sparsely straight into the Dense or Conv2D it drives, each spike timed by the closed
+  form and added, never listed.
 
 They are one TensorFlow op library (``ops.cc`` around the arithmetic of
 ``arithmetic.cc``), built with the machine's C++ compiler on first use (see
@@ -87,45 +89,28 @@ def lowpass(signal, state, decay):
     return tf.reshape(filtered, shape), tf.reshape(new_state, tf.shape(state))
 
 
-def project_events(events, kernel, bias, spike_value, *, batch_size, n_steps, in_shape, out_shape, strides=(1, 1),
-                   dilation=(1, 1), leading_padding=(0, 0)):
-    """Spikes scattered through a 2-D convolution kernel ``[k_rows, k_cols, channels,
-    filters]`` (call only when :func:`available`), as
-    :func:`snnconvert.simulation.events.project_events` does with TensorFlow ops, with
-    the same sums in the same order; the bias (or ``None``) is added at every step.
-
-    ``events`` is ``(sample, step, neuron)``, ``neuron`` indexing the input
-    ``in_shape = (rows, cols, channels)``; returns ``[batch, n_steps, *out_shape, filters]``.
-    """
-    sample, step, neuron = events
-    return build.load().snnconvert_project_events(
-        sample, step, neuron, *_projection_inputs(kernel, bias, spike_value), tf.cast(batch_size, tf.int32),
-        **_projection_attributes(n_steps, in_shape, out_shape, strides, dilation, leading_padding),
-    )
-
-
 def fire_into(increment, initial, before, after, elapsed, kernel, bias, spike_value, *, n_steps, in_shape, out_shape,
               strides=(1, 1), dilation=(1, 1), leading_padding=(0, 0)):
     """A population fed a constant current, its spikes scattered straight into a 2-D
     convolution (call only when :func:`available`): what
     :func:`snnconvert.simulation.events.constant_spike_events` followed by
-    :func:`project_events` compute, without listing the spikes.
+    :func:`snnconvert.simulation.events.project_events` compute with TensorFlow ops, with
+    the same sums in the same order, without listing the spikes.
 
-    ``increment``, ``initial``, ``before`` and ``after`` are ``[batch, neurons]``
-    (see :func:`~snnconvert.simulation.events.emitted_before_and_after`), ``elapsed``
-    the steps done before this window; the rest as for :func:`project_events`.
+    Args:
+        increment, initial, before, after: ``[batch, neurons]``, see
+            :func:`~snnconvert.simulation.events.emitted_before_and_after`; ``neurons``
+            index the input ``in_shape = (rows, cols, channels)``.
+        elapsed: the steps done before this window (a float32 scalar tensor).
+        kernel: ``[k_rows, k_cols, channels, filters]``; ``bias`` ``[filters]`` or
+            ``None``, added at every step; ``spike_value`` the weight of one spike.
+
+    Returns:
+        ``[batch, n_steps, *out_shape, filters]``.
     """
     return build.load().snnconvert_fire_into(
-        increment, initial, before, after, elapsed, *_projection_inputs(kernel, bias, spike_value),
-        **_projection_attributes(n_steps, in_shape, out_shape, strides, dilation, leading_padding),
+        increment, initial, before, after, elapsed, tf.constant(kernel, tf.float32),
+        tf.constant([] if bias is None else bias, tf.float32), tf.constant(spike_value, tf.float32),
+        steps=n_steps, in_shape=list(in_shape), out_shape=list(out_shape), strides=list(strides),
+        dilation=list(dilation), leading_padding=list(leading_padding),
     )
-
-
-def _projection_inputs(kernel, bias, spike_value):
-    return (tf.constant(kernel, tf.float32), tf.constant([] if bias is None else bias, tf.float32),
-            tf.constant(spike_value, tf.float32))
-
-
-def _projection_attributes(n_steps, in_shape, out_shape, strides, dilation, leading_padding):
-    return dict(steps=n_steps, in_shape=list(in_shape), out_shape=list(out_shape), strides=list(strides),
-                dilation=list(dilation), leading_padding=list(leading_padding))

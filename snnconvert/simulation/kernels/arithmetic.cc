@@ -98,27 +98,6 @@ void LowpassBlock(const Filtering& f, int64_t sample, int64_t first, int64_t las
 
 namespace {
 
-// Adds one spike of neuron (in the input [rows, cols, channels]) at a step to the slab
-// of its sample: its kernel offsets row-major, the order of the TensorFlow path.
-inline void AddSpike(const Projection& p, float* __restrict__ slab, int64_t step, int64_t neuron) {
-  const int64_t filters = p.filters, frame = p.out_rows * p.out_cols * filters;
-  const int64_t row = neuron / (p.cols * p.channels), col = (neuron / p.channels) % p.cols;
-  const int64_t channel = neuron % p.channels;
-  const float spike_value = p.spike_value;
-  float* __restrict__ at_step = slab + step * frame;
-  for (int64_t kr = 0; kr < p.k_rows; ++kr) {
-    const int64_t reach_r = row + p.pad_r - kr * p.dilation_r;
-    if (reach_r < 0 || reach_r % p.stride_r != 0 || reach_r >= p.out_rows * p.stride_r) continue;
-    for (int64_t kc = 0; kc < p.k_cols; ++kc) {
-      const int64_t reach_c = col + p.pad_c - kc * p.dilation_c;
-      if (reach_c < 0 || reach_c % p.stride_c != 0 || reach_c >= p.out_cols * p.stride_c) continue;
-      const float* __restrict__ weights = p.kernel + ((kr * p.k_cols + kc) * p.channels + channel) * filters;
-      float* __restrict__ cell = at_step + ((reach_r / p.stride_r) * p.out_cols + reach_c / p.stride_c) * filters;
-      for (int64_t f = 0; f < filters; ++f) cell[f] += weights[f] * spike_value;
-    }
-  }
-}
-
 float* ClearedSlab(const Projection& p, int64_t sample) {
   const int64_t size = p.steps * p.out_rows * p.out_cols * p.filters;
   float* slab = p.output + sample * size;
@@ -136,14 +115,6 @@ void AddBias(const Projection& p, float* __restrict__ slab) {
 }
 
 }  // namespace
-
-void ProjectSample(const Projection& p, int64_t sample, const int64_t* events, int64_t count) {
-  // Events in their given order: every output cell sums its contributions in the order
-  // of the TensorFlow path (then the bias), so both agree.
-  float* slab = ClearedSlab(p, sample);
-  for (int64_t e = 0; e < count; ++e) AddSpike(p, slab, p.step[events[e]], p.neuron[events[e]]);
-  AddBias(p, slab);
-}
 
 void FireSample(const Firing& f, const Projection& p, int64_t sample) {
   float* __restrict__ slab = ClearedSlab(p, sample);

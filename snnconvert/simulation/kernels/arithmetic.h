@@ -49,8 +49,6 @@ void LowpassBlock(const Filtering& f, int64_t sample, int64_t first, int64_t las
 // spike adds spike_value times its kernel rows to the output cells it reaches, then
 // the bias is added. output is [batch, steps, out_rows, out_cols, filters].
 struct Projection {
-  const int32_t* step;
-  const int32_t* neuron;  // index into the input [rows, cols, channels]
   const float* kernel;    // [k_rows, k_cols, channels, filters]
   const float* bias;      // [filters], or nullptr
   float spike_value;
@@ -59,11 +57,8 @@ struct Projection {
   float* output;
 };
 
-// The events of one sample, given by their indices (in order) into step and neuron.
-void ProjectSample(const Projection& p, int64_t sample, const int64_t* events, int64_t count);
-
-// A population fed a constant current, firing straight into the projection p (whose
-// step and neuron are unused): neuron n of a sample emits the spikes numbered
+// A population fed a constant current, firing straight into the projection p: neuron
+// n (in the input [rows, cols, channels]) of a sample emits the spikes numbered
 // before+1 .. after since the run began, spike k in the first step t with
 // floor(initial + t * increment) >= k. All arrays are [batch, neurons].
 struct Firing {

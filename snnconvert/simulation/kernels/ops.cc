@@ -187,43 +187,6 @@ class LowpassOp : public OpKernel {
 
 REGISTER_KERNEL_BUILDER(Name("SnnconvertLowpass").Device(tensorflow::DEVICE_CPU), LowpassOp);
 
-// The attributes shared by the projection ops: where spikes land in the output.
-#define SNNCONVERT_PROJECTION_ATTRS                                                        \
-  Attr("steps: int")                                                                        \
-      .Attr("in_shape: list(int)")  /* rows, cols, channels */                              \
-      .Attr("out_shape: list(int)") /* out_rows, out_cols (filters come from the kernel) */ \
-      .Attr("strides: list(int)")                                                           \
-      .Attr("dilation: list(int)")                                                          \
-      .Attr("leading_padding: list(int)")
-
-// Output [batch, steps, out_rows, out_cols, filters], filters from the kernel input.
-absl::Status ProjectionShape(tensorflow::shape_inference::InferenceContext* c, int kernel_input,
-                             tensorflow::shape_inference::DimensionHandle batch) {
-  int steps;
-  std::vector<int> out_shape;
-  TF_RETURN_IF_ERROR(c->GetAttr("steps", &steps));
-  TF_RETURN_IF_ERROR(c->GetAttr("out_shape", &out_shape));
-  if (out_shape.size() != 2) return absl::InvalidArgumentError("out_shape must have 2 entries");
-  tensorflow::shape_inference::ShapeHandle kernel;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_input), 4, &kernel));
-  c->set_output(0, c->MakeShape({batch, steps, out_shape[0], out_shape[1], c->Dim(kernel, 3)}));
-  return absl::OkStatus();
-}
-
-REGISTER_OP("SnnconvertProjectEvents")
-    .Input("sample: int32")       // [events], in [0, batch), sorted or not
-    .Input("step: int32")         // [events], in [0, steps)
-    .Input("neuron: int32")       // [events], index into the input [rows, cols, channels]
-    .Input("kernel: float")       // [k_rows, k_cols, channels, filters]
-    .Input("bias: float")         // [filters], or [0] for none
-    .Input("spike_value: float")  // scalar
-    .Input("batch: int32")        // scalar
-    .SNNCONVERT_PROJECTION_ATTRS
-    .Output("output: float")      // [batch, steps, out_rows, out_cols, filters]
-    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      return ProjectionShape(c, 3, c->UnknownDim());
-    });
-
 REGISTER_OP("SnnconvertFireInto")
     .Input("increment: float")    // [batch, neurons] voltage rise per step
     .Input("initial: float")      // [batch, neurons] voltage before the run's first step
@@ -233,17 +196,30 @@ REGISTER_OP("SnnconvertFireInto")
     .Input("kernel: float")       // [k_rows, k_cols, channels, filters]
     .Input("bias: float")         // [filters], or [0] for none
     .Input("spike_value: float")  // scalar
-    .SNNCONVERT_PROJECTION_ATTRS
+    .Attr("steps: int")
+    .Attr("in_shape: list(int)")   // rows, cols, channels
+    .Attr("out_shape: list(int)")  // out_rows, out_cols (filters come from the kernel)
+    .Attr("strides: list(int)")
+    .Attr("dilation: list(int)")
+    .Attr("leading_padding: list(int)")
     .Output("output: float")      // [batch, steps, out_rows, out_cols, filters]
     .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      return ProjectionShape(c, 5, c->Dim(c->input(0), 0));
+      int steps;
+      std::vector<int> out_shape;
+      TF_RETURN_IF_ERROR(c->GetAttr("steps", &steps));
+      TF_RETURN_IF_ERROR(c->GetAttr("out_shape", &out_shape));
+      if (out_shape.size() != 2) return absl::InvalidArgumentError("out_shape must have 2 entries");
+      tensorflow::shape_inference::ShapeHandle kernel;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 4, &kernel));
+      c->set_output(0, c->MakeShape({c->Dim(c->input(0), 0), steps, out_shape[0], out_shape[1], c->Dim(kernel, 3)}));
+      return absl::OkStatus();
     });
 
-// Spikes scattered through a convolution kernel into [batch, steps, ...] outputs; the
-// subclasses say where the spikes come from.
-class ProjectionOp : public OpKernel {
+// A population fed a constant current, its spikes scattered through a convolution
+// kernel into the [batch, steps, ...] output of the layer it drives.
+class FireIntoOp : public OpKernel {
  public:
-  explicit ProjectionOp(OpKernelConstruction* context) : OpKernel(context) {
+  explicit FireIntoOp(OpKernelConstruction* context) : OpKernel(context) {
     std::vector<int> in_shape, out_shape, strides, dilation, padding;
     OP_REQUIRES_OK(context, context->GetAttr("steps", &steps_));
     OP_REQUIRES_OK(context, context->GetAttr("in_shape", &in_shape));
@@ -264,139 +240,73 @@ class ProjectionOp : public OpKernel {
                  dilation[0], dilation[1], padding[0], padding[1]};
   }
 
- protected:
-  int64_t inputs() const { return geometry_[0] * geometry_[1] * geometry_[2]; }
-
-  // Checks the kernel, bias and spike value at these inputs, allocates the output for
-  // batch samples and describes it all in p (step and neuron are left unset).
-  absl::Status StartProjection(OpKernelContext* context, int kernel_input, int64_t batch, Projection* p) {
-    const Tensor& kernel = context->input(kernel_input);
-    const Tensor& bias = context->input(kernel_input + 1);
-    TF_RETURN_IF_ERROR(RequireScalar(context, kernel_input + 2, "spike_value"));
-    if (batch < 0) return absl::InvalidArgumentError("batch must be >= 0");
-    if (kernel.dims() != 4 || kernel.dim_size(2) != geometry_[2]) {
-      return absl::InvalidArgumentError("kernel must be [k_rows, k_cols, channels, filters]");
-    }
-    const int64_t filters = kernel.dim_size(3);
-    if (bias.NumElements() != 0 && (bias.dims() != 1 || bias.NumElements() != filters)) {
-      return absl::InvalidArgumentError("bias must have one value per filter, or none");
-    }
-    TensorShape output_shape;
-    TF_RETURN_IF_ERROR(TensorShape::BuildTensorShape({batch, steps_, geometry_[3], geometry_[4], filters},
-                                                     &output_shape));
-    Tensor* output = nullptr;
-    TF_RETURN_IF_ERROR(context->allocate_output(0, output_shape, &output));
-    p->step = nullptr;
-    p->neuron = nullptr;
-    p->kernel = kernel.flat<float>().data();
-    p->bias = bias.NumElements() == 0 ? nullptr : bias.flat<float>().data();
-    p->spike_value = context->input(kernel_input + 2).scalar<float>()();
-    p->steps = steps_;
-    p->rows = geometry_[0], p->cols = geometry_[1], p->channels = geometry_[2];
-    p->k_rows = kernel.dim_size(0), p->k_cols = kernel.dim_size(1), p->filters = filters;
-    p->out_rows = geometry_[3], p->out_cols = geometry_[4];
-    p->stride_r = geometry_[5], p->stride_c = geometry_[6];
-    p->dilation_r = geometry_[7], p->dilation_c = geometry_[8];
-    p->pad_r = geometry_[9], p->pad_c = geometry_[10];
-    p->output = output->flat<float>().data();
-    return absl::OkStatus();
-  }
-
-  // Runs sample(b) for every sample in parallel: each writes its own slab of the output.
-  void ForEachSample(OpKernelContext* context, const Projection& p, int64_t batch, int64_t spikes_per_sample,
-                     const std::function<void(int64_t)>& sample) {
-    const auto* workers = context->device()->tensorflow_cpu_worker_threads();
-    const int64_t cost = p.steps * p.out_rows * p.out_cols * p.filters * 2 +
-                         spikes_per_sample * p.k_rows * p.k_cols * p.filters;
-    tensorflow::Shard(workers->num_threads, workers->workers, batch, std::max<int64_t>(1, cost),
-                      [&](int64_t begin, int64_t end) {
-                        for (int64_t b = begin; b < end; ++b) sample(b);
-                      });
-  }
-
-  int steps_ = 0;
-  std::vector<int64_t> geometry_;
-};
-
-class ProjectEventsOp : public ProjectionOp {
- public:
-  using ProjectionOp::ProjectionOp;
-
-  void Compute(OpKernelContext* context) override {
-    const Tensor& sample = context->input(0);
-    OP_REQUIRES_OK(context, RequireScalar(context, 6, "batch"));
-    const int64_t batch = context->input(6).scalar<int32_t>()();
-    const int64_t events = sample.NumElements();
-    OP_REQUIRES(context, sample.dims() == 1 && context->input(1).shape() == sample.shape() &&
-                             context->input(2).shape() == sample.shape(),
-                absl::InvalidArgumentError("sample, step and neuron must be vectors with one entry per event"));
-    Projection p;
-    OP_REQUIRES_OK(context, StartProjection(context, 3, batch, &p));
-
-    // Every index is checked before any is used: a bad one is an error, not a write
-    // outside the output or a read outside the kernel.
-    const int32_t* owner = sample.flat<int32_t>().data();
-    p.step = context->input(1).flat<int32_t>().data();
-    p.neuron = context->input(2).flat<int32_t>().data();
-    for (int64_t e = 0; e < events; ++e) {
-      OP_REQUIRES(context, owner[e] >= 0 && owner[e] < batch,
-                  absl::InvalidArgumentError("sample out of range [0, batch) at event " + std::to_string(e)));
-      OP_REQUIRES(context, p.step[e] >= 0 && p.step[e] < steps_,
-                  absl::InvalidArgumentError("step out of range [0, steps) at event " + std::to_string(e)));
-      OP_REQUIRES(context, p.neuron[e] >= 0 && p.neuron[e] < inputs(),
-                  absl::InvalidArgumentError("neuron out of range [0, rows * cols * channels) at event " +
-                                             std::to_string(e)));
-    }
-
-    // Each sample's events, in their given order (a stable counting sort): samples are
-    // then projected in parallel, each into its own slab of the output.
-    std::vector<int64_t> first(batch + 1, 0), order(events);
-    for (int64_t e = 0; e < events; ++e) ++first[owner[e] + 1];
-    for (int64_t b = 0; b < batch; ++b) first[b + 1] += first[b];
-    std::vector<int64_t> filled(first.begin(), first.end() - 1);
-    for (int64_t e = 0; e < events; ++e) order[filled[owner[e]]++] = e;
-    ForEachSample(context, p, batch, events / std::max<int64_t>(1, batch),
-                  [&](int64_t b) { ProjectSample(p, b, &order[first[b]], first[b + 1] - first[b]); });
-  }
-};
-
-REGISTER_KERNEL_BUILDER(Name("SnnconvertProjectEvents").Device(tensorflow::DEVICE_CPU), ProjectEventsOp);
-
-class FireIntoOp : public ProjectionOp {
- public:
-  using ProjectionOp::ProjectionOp;
-
   void Compute(OpKernelContext* context) override {
     const Tensor& increment = context->input(0);
+    const Tensor& kernel = context->input(5);
+    const Tensor& bias = context->input(6);
     for (int input = 1; input < 4; ++input) {
       OP_REQUIRES(context, context->input(input).shape() == increment.shape(),
                   absl::InvalidArgumentError("increment, initial, before and after must have one shape"));
     }
-    OP_REQUIRES(context, increment.dims() == 2 && increment.dim_size(1) == inputs(),
+    const int64_t neurons = geometry_[0] * geometry_[1] * geometry_[2];
+    OP_REQUIRES(context, increment.dims() == 2 && increment.dim_size(1) == neurons,
                 absl::InvalidArgumentError("increment must be [batch, rows * cols * channels]"));
     OP_REQUIRES_OK(context, RequireScalar(context, 4, "elapsed"));
-    const int64_t batch = increment.dim_size(0);
-    Projection p;
-    OP_REQUIRES_OK(context, StartProjection(context, 5, batch, &p));
+    OP_REQUIRES_OK(context, RequireScalar(context, 7, "spike_value"));
+    OP_REQUIRES(context, kernel.dims() == 4 && kernel.dim_size(2) == geometry_[2],
+                absl::InvalidArgumentError("kernel must be [k_rows, k_cols, channels, filters]"));
+    const int64_t batch = increment.dim_size(0), filters = kernel.dim_size(3);
+    OP_REQUIRES(context, bias.NumElements() == 0 || (bias.dims() == 1 && bias.NumElements() == filters),
+                absl::InvalidArgumentError("bias must have one value per filter, or none"));
+    TensorShape output_shape;
+    OP_REQUIRES_OK(context, TensorShape::BuildTensorShape({batch, steps_, geometry_[3], geometry_[4], filters},
+                                                          &output_shape));
+    Tensor* output = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(0, output_shape, &output));
+
     Firing f;
     f.increment = increment.flat<float>().data();
     f.initial = context->input(1).flat<float>().data();
     f.before = context->input(2).flat<float>().data();
     f.after = context->input(3).flat<float>().data();
     f.elapsed = context->input(4).scalar<float>()();
-    f.neurons = inputs();
-    // A spike's step must land in the window: counts come from the same closed form.
-    const int64_t size = increment.NumElements();
+    f.neurons = neurons;
+    // Each spike's step comes from the same closed form as the counts; counts that could
+    // not come from it are an error, not a loop of billions of spikes.
     double spikes = 0;
-    for (int64_t i = 0; i < size; ++i) {
+    for (int64_t i = 0; i < increment.NumElements(); ++i) {
       const float count = f.after[i] - f.before[i];
       OP_REQUIRES(context, count >= 0 && count <= 1e9 && (f.increment[i] > 0 || count == 0),
                   absl::InvalidArgumentError("after - before must be >= 0, and spikes need increment > 0"));
       spikes += count;
     }
-    ForEachSample(context, p, batch, static_cast<int64_t>(spikes / std::max<int64_t>(1, batch)),
-                  [&](int64_t b) { FireSample(f, p, b); });
+
+    Projection p;
+    p.kernel = kernel.flat<float>().data();
+    p.bias = bias.NumElements() == 0 ? nullptr : bias.flat<float>().data();
+    p.spike_value = context->input(7).scalar<float>()();
+    p.steps = steps_;
+    p.rows = geometry_[0], p.cols = geometry_[1], p.channels = geometry_[2];
+    p.k_rows = kernel.dim_size(0), p.k_cols = kernel.dim_size(1), p.filters = filters;
+    p.out_rows = geometry_[3], p.out_cols = geometry_[4];
+    p.stride_r = geometry_[5], p.stride_c = geometry_[6];
+    p.dilation_r = geometry_[7], p.dilation_c = geometry_[8];
+    p.pad_r = geometry_[9], p.pad_c = geometry_[10];
+    p.output = output->flat<float>().data();
+
+    // Samples in parallel: each writes its own slab of the output.
+    const auto* workers = context->device()->tensorflow_cpu_worker_threads();
+    const int64_t per_sample = static_cast<int64_t>(spikes / std::max<int64_t>(1, batch));
+    const int64_t cost = steps_ * geometry_[3] * geometry_[4] * filters * 2 + per_sample * p.k_rows * p.k_cols * filters;
+    tensorflow::Shard(workers->num_threads, workers->workers, batch, std::max<int64_t>(1, cost),
+                      [&](int64_t begin, int64_t end) {
+                        for (int64_t b = begin; b < end; ++b) FireSample(f, p, b);
+                      });
   }
+
+ private:
+  int steps_ = 0;
+  std::vector<int64_t> geometry_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("SnnconvertFireInto").Device(tensorflow::DEVICE_CPU), FireIntoOp);
