@@ -76,8 +76,13 @@ def constant_spike_events(increment, state, n_steps, before, after):
     step = tf.where(tf.floor(v0 + step * rate) < k, step + 1.0, step)
     step = tf.where(tf.floor(v0 + (step - 1.0) * rate) >= k, step - 1.0, step)
     local = tf.clip_by_value(tf.cast(step - elapsed, tf.int32) - 1, 0, n_steps - 1)
-    voltage = state.initial + (elapsed + n_steps) * increment - after
-    return (sample, local, neuron), counts, SpikingState(voltage, state.initial, elapsed + n_steps)
+    return (sample, local, neuron), counts, _state_after(increment, state, n_steps, after)
+
+
+def _state_after(increment, state, n_steps, after):
+    """The population's state at the end of the window (the dense closed form's)."""
+    voltage = state.initial + (state.elapsed + n_steps) * increment - after
+    return SpikingState(voltage, state.initial, state.elapsed + n_steps)
 
 
 def project_events(node, events, in_shape, batch_size, n_steps, spike_value):
@@ -106,10 +111,8 @@ def fire_into(node, increment, state, n_steps, before, after, in_shape, spike_va
     kernel, geometry = _kernel_geometry(node, in_shape)
     output = kernels.fire_into(increment, state.initial, before, after, state.elapsed, kernel, node.bias,
                                spike_value, n_steps=n_steps, **geometry)
-    elapsed = state.elapsed
-    voltage = state.initial + (elapsed + n_steps) * increment - after
     output = tf.reshape(output, [tf.shape(increment)[0], n_steps, *node.shape])
-    return output, after - before, SpikingState(voltage, state.initial, elapsed + n_steps)
+    return output, after - before, _state_after(increment, state, n_steps, after)
 
 
 def _kernel_geometry(node, in_shape):
@@ -117,26 +120,17 @@ def _kernel_geometry(node, in_shape):
     if isinstance(node, DenseNode):  # a 1x1 convolution of a 1x1 image with in_shape channels
         kernel = node.kernel.reshape(1, 1, *node.kernel.shape)
         return kernel, dict(in_shape=(1, 1, in_shape[0]), out_shape=(1, 1))
-    rows_in, cols_in, _ = in_shape
-    k_rows, k_cols = node.kernel.shape[:2]
-    (stride_r, stride_c), (dil_r, dil_c) = node.strides, node.dilation_rate
-    out_rows, out_cols, _ = node.shape
-    padding = (
-        _leading_pad(node.padding, rows_in, out_rows, stride_r, (k_rows - 1) * dil_r + 1),
-        _leading_pad(node.padding, cols_in, out_cols, stride_c, (k_cols - 1) * dil_c + 1),
-    )
-    return node.kernel, dict(in_shape=in_shape, out_shape=(out_rows, out_cols), strides=node.strides,
-                             dilation=node.dilation_rate, leading_padding=padding)
+    return node.kernel, dict(in_shape=in_shape, out_shape=node.shape[:2], strides=node.strides,
+                             dilation=node.dilation_rate, leading_padding=_leading_padding(node, in_shape))
 
 
 def _conv_contributions(node, sample, step, neuron, in_shape, batch_size, n_steps):
     """Weight rows and output cells reached by each spike through a 2-D convolution."""
-    rows_in, cols_in, channels = in_shape
+    _, cols_in, channels = in_shape
     k_rows, k_cols, _, filters = node.kernel.shape
     out_rows, out_cols, _ = node.shape
     (stride_r, stride_c), (dil_r, dil_c) = node.strides, node.dilation_rate
-    pad_r = _leading_pad(node.padding, rows_in, out_rows, stride_r, (k_rows - 1) * dil_r + 1)
-    pad_c = _leading_pad(node.padding, cols_in, out_cols, stride_c, (k_cols - 1) * dil_c + 1)
+    pad_r, pad_c = _leading_padding(node, in_shape)
     row, col, channel = neuron // (cols_in * channels), (neuron // channels) % cols_in, neuron % channels
 
     offset_r, offset_c = tf.meshgrid(tf.range(k_rows), tf.range(k_cols), indexing="ij")
@@ -159,5 +153,14 @@ def _conv_contributions(node, sample, step, neuron, in_shape, batch_size, n_step
     return rows, segment, batch_size * n_steps * out_rows * out_cols
 
 
-def _leading_pad(padding, size_in, size_out, stride, span):
-    return 0 if padding == "valid" else same_padding(size_in, size_out, stride, span)[0]
+def _leading_padding(node, in_shape):
+    """The zeros before the first row and the first column of a 2-D convolution's input."""
+    if node.padding == "valid":
+        return 0, 0
+    k_rows, k_cols = node.kernel.shape[:2]
+    return tuple(
+        same_padding(size_in, size_out, stride, (size - 1) * dilation + 1)[0]
+        for size_in, size_out, stride, size, dilation in zip(
+            in_shape[:2], node.shape[:2], node.strides, (k_rows, k_cols), node.dilation_rate
+        )
+    )
