@@ -91,12 +91,9 @@ def _advance_with_kernel(node, current, state, n_steps, dt):
     if not plain:
         # Keras's rectifier options are evaluated here; the kernel integrates the result.
         current = Signal(drive_function(node.rectifier, node.gain)(current.per_step().tensor), temporal=True)
-    output, counts, voltage, _ = kernels.integrate_spiking_relu(
-        current.tensor, state.voltage, **_kernel_scalars(node, dt),
-        rectify=plain, cumulative=current.cumulative, signed=node.rectifier.signed,
-    )
-    state = SpikingState(voltage, state.initial, state.elapsed + n_steps)
-    return Signal(output, temporal=True, cumulative=True), counts, state
+    output, counts, state, _ = _integrate(node, current, state, n_steps, dt, rectify=plain,
+                                          signed=node.rectifier.signed)
+    return output, counts, state
 
 
 def can_fuse(synapse_node, node, signal):
@@ -105,9 +102,8 @@ def can_fuse(synapse_node, node, signal):
     return (
         signal.temporal
         and isinstance(synapse_node.synapse, Lowpass)
-        and type(node.neuron_type) is SpikingRectifiedLinear
         and node.rectifier.is_plain
-        and kernels.available()
+        and _kernel_serves(node)
     )
 
 
@@ -117,21 +113,23 @@ def advance_filtered_neurons(synapse_node, synapse_state, node, current, state, 
     left behind the synapse when it was moved, as an array shaped like the population,
     or ``None``), then :func:`advance_neurons`, without writing the filtered current out.
     Returns ``(output, activity, state, synapse_state)``."""
-    output, counts, voltage, synapse_state = kernels.integrate_spiking_relu(
-        current.tensor, state.voltage, **_kernel_scalars(node, dt),
-        rectify=True, cumulative=current.cumulative, signed=False,
+    return _integrate(
+        node, current, state, n_steps, dt, rectify=True, signed=False,
         synapse_state=synapse_state, decay=tf.constant(synapse_node.synapse.decay(dt), tf.float32),
         offset=None if offset is None else tf.constant(offset, tf.float32),
     )
+
+
+def _integrate(node, current, state, n_steps, dt, **options):
+    """The kernel's update of a spiking ReLU population (``options`` as for
+    :func:`kernels.integrate_spiking_relu`); returns ``(output, activity, state,
+    synapse_state)``."""
+    output, counts, voltage, synapse_state = kernels.integrate_spiking_relu(
+        current.tensor, state.voltage, gain=tf.constant(node.gain, tf.float32), dt=tf.constant(dt, tf.float32),
+        spike_value=tf.constant(node.amplitude / dt, tf.float32), cumulative=current.cumulative, **options,
+    )
     state = SpikingState(voltage, state.initial, state.elapsed + n_steps)
     return Signal(output, temporal=True, cumulative=True), counts, state, synapse_state
-
-
-def _kernel_scalars(node, dt):
-    return dict(
-        gain=tf.constant(node.gain, tf.float32), dt=tf.constant(dt, tf.float32),
-        spike_value=tf.constant(node.amplitude / dt, tf.float32),
-    )
 
 
 def drive_function(rectifier, gain):
