@@ -1,11 +1,13 @@
 """Evaluation data by name (a known dataset) or by file (``.npz``)."""
 
+import numbers
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from snnconvert.data.datasets import DATASETS, load_dataset
+from snnconvert.data.preprocess import fit_to_input
 
 _NPZ_KEYS = (("x_test", "y_test"), ("x", "y"))
 
@@ -48,3 +50,45 @@ def load_labelled_data(source, split="test", data_dir=None):
         raise ValueError(f"{str(path)!r}: {len(images)} samples but {len(labels)} labels.")
     pixel_scale = 255.0 if np.issubdtype(images.dtype, np.integer) else 1.0
     return images, labels, pixel_scale
+
+
+def load_images(source, split="test", *, data_dir=None, n=None, input_shape=None, pixel_scale=None, lazy=False):
+    """Images ready for a converted network, and their labels: what the command line feeds it.
+
+    The raw samples of ``source`` (a dataset name or an ``.npz`` file, as for
+    ``snnconvert evaluate --dataset``) are divided by their maximum pixel value (255 for
+    MNIST and Fashion-MNIST, 16 for digits, 255 for integer arrays from a file, 1 for float
+    ones) and given the model's input shape.
+
+    Args:
+        source: ``"mnist"``, ``"fashion_mnist"``, ``"digits"`` or the path of an ``.npz``
+            file with ``x``/``y`` (or ``x_test``/``y_test``).
+        split: ``"train"`` or ``"test"`` for a named dataset (a file has one split).
+        data_dir: the folder holding ``mnist/`` and ``fashion-mnist/``; else
+            ``$SNNCONVERT_DATA``; with neither, Keras downloads the dataset.
+        n: keep only the first ``n`` samples (all of them if there are fewer).
+        input_shape: the shape of one sample the model takes, e.g.
+            ``net.graph.inputs[0].shape``. A channel axis of size 1 may be added (last or
+            first) or the image flattened; nothing else. ``None`` adds a trailing channel
+            axis to 2-D images (``[n, 28, 28, 1]`` for MNIST) and keeps other samples as
+            they are.
+        pixel_scale: divide by this instead of the dataset's maximum.
+        lazy: return ``x`` as an array-like that converts only the slices read (what the
+            command line uses, so a whole dataset is never copied to float32).
+
+    Returns:
+        ``(x, y)``: ``x`` float32 ``[n, *input_shape]`` (in [0, 1] for the known datasets),
+        ``y`` the labels as stored (int64 for the known datasets).
+    """
+    images, labels, dataset_scale = load_labelled_data(source, split, data_dir=data_dir)
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"`n` must be a whole number >= 1 (or None for every sample). Received: n={n!r}")
+        images, labels = images[:n], labels[:n]
+    if len(images) == 0:
+        raise ValueError(f"Dataset {source!r} holds no samples.")
+    if input_shape is None:
+        sample = tuple(images.shape[1:])
+        input_shape = sample + (1,) if len(sample) == 2 else sample
+    x = fit_to_input(images, tuple(input_shape), dataset_scale if pixel_scale is None else pixel_scale)
+    return (x if lazy else np.asarray(x)), labels
