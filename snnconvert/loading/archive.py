@@ -9,7 +9,7 @@ a damaged archive gets a message naming the member instead of Keras's traceback.
 import zipfile
 import zlib
 
-from snnconvert._validation import short_repr
+from snnconvert._validation import short_repr, short_text
 from snnconvert.errors import ModelLoadError
 from snnconvert.loading.config import MAX_CONFIG_BYTES, parse_config, refuse_stored_code
 
@@ -39,7 +39,7 @@ def check_keras_archive(path):
             config = _read_config(path, archive) if damaged is None else None
     except DAMAGED_ZIP as error:
         raise ModelLoadError(
-            f"{str(path)!r} is not a valid .keras archive (it may be truncated or corrupt): {error}"
+            f"{str(path)!r} is not a valid .keras archive (it may be truncated or corrupt): {short_text(error)}"
         ) from None
     if damaged is not None:
         raise ModelLoadError(

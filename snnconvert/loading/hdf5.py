@@ -3,7 +3,7 @@
 import h5py
 import numpy as np
 
-from snnconvert._validation import short_repr
+from snnconvert._validation import short_repr, short_text
 from snnconvert.errors import ModelLoadError
 from snnconvert.loading.config import parse_config, refuse_stored_code
 
@@ -20,7 +20,7 @@ def check_hdf5_model(path):
             attributes, entries = set(file.attrs), sorted(file.keys())
     except DAMAGED_HDF5 as error:
         raise ModelLoadError(
-            f"{str(path)!r} is not a readable HDF5 file (it may be truncated or corrupt): {error}"
+            f"{str(path)!r} is not a readable HDF5 file (it may be truncated or corrupt): {short_text(error)}"
         ) from None
     if config is None:
         raise ModelLoadError(_explain_missing_architecture(path, attributes, entries))

@@ -158,6 +158,19 @@ def test_member_lying_about_its_size_is_read_no_further(saved, tmp_path):
     assert_message_names(error, "'config.json'", "fails its checksum")
 
 
+def test_damaged_member_with_a_huge_name_gives_a_short_message(saved, tmp_path):
+    paths, _ = saved
+    path = tmp_path / "damaged.keras"
+    name = "n" * 60_000
+    with zipfile.ZipFile(paths[".keras"]) as source, zipfile.ZipFile(path, "w") as target:
+        target.writestr("config.json", source.read("config.json"))
+        target.writestr(name, b"payload")  # stored, so its bytes sit in the file as written
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"payload", b"paXload"))
+    error = _refusal(path)
+    assert_message_names(error, "'nnnn", "fails its checksum")
+
+
 def test_bounded_read_stops_past_its_bound(saved, tmp_path):
     """The chunked reader stops once past its bound, even if zipfile would go on."""
     path = tmp_path / "plain.keras"
