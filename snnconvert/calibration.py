@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from snnconvert._validation import check_positive_int, check_positive_number
+from snnconvert._validation import check_positive_int, check_positive_number, short_repr
 from snnconvert.ir import NeuronNode
 from snnconvert.simulation import Simulator
 from snnconvert.simulation.batching import count_samples
@@ -161,13 +161,13 @@ def spikes_per_step(target_rate, dt):
         if hertz is None:
             raise ValueError(
                 "`target_rate` must be a number of spikes per step (e.g. 1.0) or a rate in Hz written "
-                f"like '500 Hz'. Received: target_rate={target_rate!r}"
+                f"like '500 Hz'. Received: target_rate={short_repr(target_rate)}"
             )
         return check_positive_number("target_rate", hertz) * dt
     if isinstance(target_rate, bool) or not isinstance(target_rate, numbers.Real):
         raise ValueError(
             "`target_rate` must be a number of spikes per step, a string in Hz ('500 Hz') or a dict "
-            f"of them by layer name. Received: target_rate={target_rate!r}"
+            f"of them by layer name. Received: target_rate={short_repr(target_rate)}"
         )
     return check_positive_number("target_rate", target_rate)
 
@@ -261,7 +261,7 @@ def _target_rates(target_rate, dt, layers):
 
 def _check_percentile(percentile):
     if isinstance(percentile, bool) or not isinstance(percentile, numbers.Real) or not 0 < percentile <= 100:
-        raise ValueError(f"`percentile` must be a number in (0, 100]. Received: percentile={percentile!r}")
+        raise ValueError(f"`percentile` must be a number in (0, 100]. Received: percentile={short_repr(percentile)}")
     return float(percentile)
 
 

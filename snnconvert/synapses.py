@@ -16,7 +16,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from snnconvert._validation import check_positive_number
+from snnconvert._validation import check_positive_number, short_repr
 
 
 class Lowpass:
@@ -81,6 +81,6 @@ def as_synapse(value):
         if not value > 0:  # also catches NaN
             raise ValueError(
                 "`synapse` must be a time constant in seconds > 0, or 0 / None for no "
-                f"synapse. Received: synapse={value!r}"
+                f"synapse. Received: synapse={short_repr(value)}"
             )
     return Lowpass(value)

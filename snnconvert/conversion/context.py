@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from snnconvert._validation import check_choice, check_positive_number
+from snnconvert._validation import check_choice, check_positive_number, short_repr
 from snnconvert.errors import ConversionError
 from snnconvert.ir import NeuronNode, Rectifier, SynapseNode
 from snnconvert.neurons import as_neuron_type
@@ -174,7 +174,7 @@ class ConversionContext:
             unknown = sorted(name for name in table if name is not None and name not in known)
             if unknown:
                 raise ConversionError(
-                    f"`{option}` names {unknown}, which are not layers with neurons in this "
+                    f"`{option}` names {short_repr(unknown)}, which are not layers with neurons in this "
                     f"model. Layers with neurons: {self._neuron_layers}."
                 )
             for name, layers in self._option_matches[option].items():
@@ -188,13 +188,13 @@ class ConversionContext:
         unused = sorted(set(self._swaps) - self._swaps_used)
         if unused:
             raise ConversionError(
-                f"`swap_activations` names activations {unused} that no layer of this model uses."
+                f"`swap_activations` names activations {short_repr(unused)} that no layer of this model uses."
             )
         if self._non_spiking is not True:
             unused = sorted(self._non_spiking - self._rate_layers_used)
             if unused:
                 raise ConversionError(
-                    f"`non_spiking` names {unused}, which are not layers of this model that lack a "
+                    f"`non_spiking` names {short_repr(unused)}, which are not layers of this model that lack a "
                     "spiking equivalent; only such layers can run as rate layers."
                 )
 
@@ -206,7 +206,7 @@ def _check_swaps(value):
     if not isinstance(value, dict) or not all(isinstance(name, str) for name in value):
         raise ValueError(
             "`swap_activations` must be a dict of activation name -> neuron type, e.g. "
-            f"{{'soft_lif': snnconvert.LIF()}}. Received: swap_activations={value!r}"
+            f"{{'soft_lif': snnconvert.LIF()}}. Received: swap_activations={short_repr(value)}"
         )
     return {name: as_neuron_type(neuron_type) for name, neuron_type in value.items()}
 
@@ -222,7 +222,7 @@ def _non_spiking_table(value):
         names = None
     if names is None or not all(isinstance(name, str) for name in names):
         raise ValueError(
-            f"`non_spiking` must be 'error', 'rate' or a list of layer names. Received: non_spiking={value!r}"
+            f"`non_spiking` must be 'error', 'rate' or a list of layer names. Received: non_spiking={short_repr(value)}"
         )
     return names
 
@@ -233,15 +233,15 @@ def _per_layer(option, value, default, check):
         table = {None: default}
         for layer_name, layer_value in value.items():
             if not isinstance(layer_name, str):
-                raise ValueError(f"`{option}` keys must be layer names. Received key {layer_name!r}.")
-            table[layer_name] = check(layer_value, f"{option}[{layer_name!r}]")
+                raise ValueError(f"`{option}` keys must be layer names. Received key {short_repr(layer_name)}.")
+            table[layer_name] = check(layer_value, f"{option}[{short_repr(layer_name)}]")
         return table
     return {None: check(value, option)}
 
 
 def _check_scale(value, name="scale_firing_rates"):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"`{name}` must be a positive number or a dict of them. Received: {value!r}")
+        raise ValueError(f"`{name}` must be a positive number or a dict of them. Received: {short_repr(value)}")
     return check_positive_number(name, value)
 
 

@@ -1,5 +1,6 @@
 """The ``convert`` entry point."""
 
+from snnconvert._validation import short_repr
 from snnconvert.calibration import DEFAULT_PERCENTILE, DEFAULT_TARGET_RATE, Calibration, calibrate
 from snnconvert.conversion.context import ConversionContext
 from snnconvert.conversion.walker import build_graph
@@ -98,7 +99,7 @@ def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, targe
         if scale_firing_rates != "auto":
             raise ValueError(
                 "`scale_firing_rates` must be a positive number, a dict of them by layer name, or 'auto'. "
-                f"Received: scale_firing_rates={scale_firing_rates!r}"
+                f"Received: scale_firing_rates={short_repr(scale_firing_rates)}"
             )
         if calibration_data is None:
             raise ValueError(
@@ -113,7 +114,7 @@ def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, targe
     if given:
         raise ValueError(
             f"{', '.join(f'`{name}`' for name in given)} only apply with scale_firing_rates='auto'. "
-            f"Received: scale_firing_rates={scale_firing_rates!r}. Pass scale_firing_rates='auto', "
+            f"Received: scale_firing_rates={short_repr(scale_firing_rates)}. Pass scale_firing_rates='auto', "
             "or drop them."
         )
     return False

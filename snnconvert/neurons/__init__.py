@@ -4,6 +4,7 @@ See :mod:`snnconvert.neurons.rectified` and :mod:`snnconvert.neurons.lif` for th
 conventions each follows.
 """
 
+from snnconvert._validation import short_repr
 from snnconvert.neurons.base import NeuronType
 from snnconvert.neurons.lif import LIF, LIFRate, LIFState
 from snnconvert.neurons.rectified import (
@@ -45,5 +46,5 @@ def as_neuron_type(value):
     names = ", ".join(repr(name) for name in NEURON_TYPES)
     raise ValueError(
         f"`neuron_type` must be a NeuronType instance or one of {names}. "
-        f"Received: neuron_type={value!r}"
+        f"Received: neuron_type={short_repr(value)}"
     )
