@@ -285,7 +285,8 @@ def test_a_library_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, m
 
 
 @pytest.mark.parametrize(("mode", "who"),
-                         [(0o770, "its group"), (0o703, "everyone"), (0o777, "its group and everyone")])
+                         [(0o770, "its group"), (0o703, "everyone"), (0o777, "its group and everyone")],
+                         ids=["770", "703", "777"])
 def test_a_cache_folder_others_can_write_is_refused(mode, who, genuine, tmp_path, monkeypatch):
     planted, marker = _planted_library(tmp_path)
     compiler = _copying_compiler(tmp_path, genuine)
