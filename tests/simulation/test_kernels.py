@@ -7,9 +7,6 @@ rounds differently from the TensorFlow path's matrix product, by about one ulp.
 
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import keras
@@ -310,98 +307,6 @@ def test_mnist_network_gives_the_same_spikes_with_and_without_kernels(data_dir):
             np.testing.assert_array_equal(with_kernels.output, without.output)
         else:
             np.testing.assert_allclose(with_kernels.output, without.output, rtol=1e-5, atol=1e-4)
-
-
-_FALLBACK_SCRIPT = textwrap.dedent("""
-    import warnings, numpy as np, keras, snnconvert
-    from snnconvert.simulation import kernels
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(3, activation="relu")])
-    x = np.random.default_rng(0).uniform(0, 1, (4, 6)).astype("float32")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = snnconvert.convert(model, scale_firing_rates=30).run(x, 20, progress=False)
-    print("AVAILABLE", kernels.available())
-    print("SPIKES", result.total_spikes)
-    print("WARNINGS", [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)])
-""")
-
-
-_BUILD_SCRIPT = "from snnconvert.simulation.kernels import build; print(build._built_library())"
-
-
-@pytest.fixture(scope="module")
-def fresh_cache(tmp_path_factory):
-    """A kernel cache of its own, filled by two processes building at once (about 20 s
-    each): both must succeed and agree on the one library they leave behind."""
-    folder = tmp_path_factory.mktemp("kernels")
-    env = {**os.environ, "SNNCONVERT_KERNEL_CACHE": str(folder)}
-    builders = [subprocess.Popen([sys.executable, "-c", _BUILD_SCRIPT], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
-    results = [builder.communicate(timeout=600) for builder in builders]
-    assert [builder.returncode for builder in builders] == [0, 0], [stderr[-2000:] for _, stderr in results]
-    [library] = {Path(stdout.strip()) for stdout, _ in results}
-    return folder, library
-
-
-def _run_fallback(cache, **environment):
-    env = {**os.environ, "SNNCONVERT_KERNEL_CACHE": str(cache), **environment}
-    done = subprocess.run([sys.executable, "-c", _FALLBACK_SCRIPT], capture_output=True, text=True, env=env,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.split(" ", 1)[0].isupper())
-
-
-def test_without_a_compiler_the_simulator_warns_and_gives_the_same_spikes(fresh_cache, tmp_path):
-    built = _run_fallback(fresh_cache[0])
-    missing = _run_fallback(tmp_path, CXX="no-such-compiler-here")
-    assert built["AVAILABLE"] == "True" and missing["AVAILABLE"] == "False"
-    assert int(missing["SPIKES"]) == int(built["SPIKES"]) > 0
-    assert "no C++ compiler 'no-such-compiler-here'" in missing["WARNINGS"]
-    assert "SNNCONVERT_KERNELS=off" in missing["WARNINGS"]
-    silenced = _run_fallback(fresh_cache[0], SNNCONVERT_KERNELS="off")
-    assert silenced["AVAILABLE"] == "False" and silenced["WARNINGS"] == "[]"
-    assert int(silenced["SPIKES"]) == int(built["SPIKES"])
-
-
-def test_the_library_is_cached_under_a_fingerprint(fresh_cache, monkeypatch):
-    folder, library = fresh_cache
-    monkeypatch.setenv("SNNCONVERT_KERNEL_CACHE", str(folder))
-    assert library.parent == folder and library.name.startswith("snnconvert_kernels-")
-    stamp = library.stat().st_mtime_ns
-    assert build._built_library() == library and library.stat().st_mtime_ns == stamp  # not rebuilt
-    assert [path.name for path in folder.iterdir()] == [library.name]  # no scratch left behind
-
-
-def test_an_unwritable_cache_falls_back_with_a_warning(tmp_path, monkeypatch):
-    """A cache path that cannot be created (here: under a regular file, which stops root
-    too) must not crash the simulator: the kernels are reported unavailable, with a warning."""
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    monkeypatch.setenv("SNNCONVERT_KERNEL_CACHE", str(blocker / "kernels"))
-    with pytest.warns(RuntimeWarning, match="could not build its CPU kernels.*SNNCONVERT_KERNEL_CACHE"):
-        assert build._load.__wrapped__() is None
-
-
-def test_a_failed_build_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
-    """`false` is a compiler that always fails: no library, no scratch folder stays."""
-    monkeypatch.setenv("SNNCONVERT_KERNEL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("CXX", shutil.which("false") or pytest.skip("no `false` command"))
-    with pytest.warns(RuntimeWarning, match="failed"):
-        assert build._load.__wrapped__() is None
-    assert list((tmp_path / "cache").iterdir()) == []
-
-
-def test_the_fingerprint_covers_sources_compiler_and_flags(tmp_path, monkeypatch):
-    compiler = [shutil.which("g++") or pytest.skip("no g++")]
-    reference = build._fingerprint(compiler, ["-DX"])
-    assert build._fingerprint(compiler, ["-DY"]) != reference
-    assert build._fingerprint(["c++"], ["-DX"]) != reference
-    edited = tmp_path / "arithmetic.h"
-    edited.write_bytes(build.SOURCES[-1].read_bytes() + b"// edited\n")
-    monkeypatch.setattr(build, "SOURCES", [*build.SOURCES[:-1], edited])
-    assert build._fingerprint(compiler, ["-DX"]) != reference
 
 
 def _synapse_network():
