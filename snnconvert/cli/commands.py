@@ -12,7 +12,7 @@ from snnconvert.cli.strategies import make_strategy
 from snnconvert.conversion import convert
 from snnconvert.data.datasets import DATASETS
 from snnconvert.data.preprocess import fit_to_input
-from snnconvert.data.sources import load_labelled_data
+from snnconvert.data.sources import check_npz_arrays, load_labelled_data
 from snnconvert.loading import load_keras_model
 from snnconvert.reports.evaluation import evaluation_report, format_evaluation_report
 from snnconvert.reports.layers import format_layer_rows, layer_rows
@@ -180,6 +180,8 @@ def _calibration_images(dataset, data_dir):
             train = archive["x_train"] if "x_train" in archive.files else None
     except (FileNotFoundError, zipfile.BadZipFile, EOFError, OSError, ValueError):
         train = None  # load_labelled_data below gives the precise error
+    if train is not None:
+        check_npz_arrays(path, ("x_train", train))
     if train is not None and len(train):
         return train, 255.0 if np.issubdtype(train.dtype, np.integer) else 1.0, f"x_train of {path.name}"
     images, _, pixel_scale = load_labelled_data(dataset, data_dir=data_dir)

@@ -42,9 +42,27 @@ def load_labelled_data(source, split="test", data_dir=None):
                 )
     except (zipfile.BadZipFile, EOFError, OSError) as error:
         raise ValueError(f"{str(path)!r} is not a readable .npz file (truncated or corrupt?): {error}") from None
+    check_npz_arrays(path, (x_key, images), (y_key, labels))
     if len(images) == 0:
         raise ValueError(f"{str(path)!r} holds no samples.")
     if len(images) != len(labels):
         raise ValueError(f"{str(path)!r}: {len(images)} samples but {len(labels)} labels.")
     pixel_scale = 255.0 if np.issubdtype(images.dtype, np.integer) else 1.0
     return images, labels, pixel_scale
+
+
+def check_npz_arrays(path, samples, labels=None):
+    """Refuse arrays of an ``.npz`` file that cannot be data: ``samples`` (``(key, array)``)
+    needs a sample axis, ``labels`` one label or one-hot row per sample."""
+    key, array = samples
+    if array.ndim == 0:
+        raise ValueError(
+            f"{str(path)!r}: array {key!r} is a single value ({array.item()!r}); it must hold samples "
+            f"along its first axis, shaped [n_samples, ...] (e.g. [n, 28, 28] images)."
+        )
+    if labels is not None and labels[1].ndim not in (1, 2):
+        key, array = labels
+        raise ValueError(
+            f"{str(path)!r}: array {key!r} has shape {array.shape}; labels must be integer classes "
+            "shaped [n_samples] or one-hot rows shaped [n_samples, classes]."
+        )

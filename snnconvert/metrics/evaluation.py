@@ -24,6 +24,12 @@ def as_labels(labels, n_samples, n_classes=None):
                 f"Labels of shape {labels.shape} are not one-hot rows; pass integer class "
                 "labels of shape [n] or one-hot rows of shape [n, classes]."
             )
+        if n_classes is not None and labels.shape[1] != n_classes:
+            raise ValueError(
+                f"One-hot labels have {labels.shape[1]} columns but the network has {n_classes} "
+                "outputs (classes): each row needs one column per class. Pass labels one-hot "
+                f"encoded over {n_classes} classes, or integer class labels of shape [n]."
+            )
         labels = labels.argmax(axis=1)
     labels = labels.reshape(-1)
     if len(labels) != n_samples:
