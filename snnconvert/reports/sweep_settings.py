@@ -14,6 +14,7 @@ from pathlib import Path
 
 from snnconvert.conversion import convert
 from snnconvert.network import SpikingNetwork
+from snnconvert.simulation import Simulator
 from snnconvert.simulation.encoding import DEFAULT_MAX_RATE
 
 MODEL_HASH = "model_sha256"
@@ -22,9 +23,10 @@ _NOT_DEFAULTED = {"scale_firing_rates", "synapse", "self", "model"}
 
 
 def _option_defaults():
-    """Defaults of every option a sweep passes on: ``evaluate``'s, the simulator's, ``convert``'s."""
+    """Defaults of every option a sweep passes on: ``evaluate``'s, the simulator's, ``convert``'s.
+    (The simulator's from its class: tests wrap ``SpikingNetwork.simulator``.)"""
     defaults = {}
-    for function in (SpikingNetwork.evaluate, SpikingNetwork.simulator, convert):
+    for function in (SpikingNetwork.evaluate, Simulator.__init__, convert):
         for name, parameter in inspect.signature(function).parameters.items():
             if parameter.default is not inspect.Parameter.empty and name not in _NOT_DEFAULTED:
                 defaults[name] = parameter.default
