@@ -7,8 +7,9 @@ from snnconvert._tables import format_table
 from snnconvert._validation import check_positive_int
 from snnconvert.ir import NonSpikingActivationNode, NonSpikingLayerNode
 from snnconvert.metrics.collection import ActivityCollector
-from snnconvert.metrics.evaluation import AccuracyTally, EvaluationResult
+from snnconvert.metrics.evaluation import AccuracyTally, EvaluationResult, as_labels, check_evaluation_memory
 from snnconvert.simulation import Simulator
+from snnconvert.simulation.batching import check_kept_memory, count_samples
 
 
 class SpikingNetwork:
@@ -64,7 +65,10 @@ class SpikingNetwork:
                  **simulator_options):
         """Classification accuracy of the spiking network, with spike statistics.
 
-        Data is streamed batch by batch; memory does not grow with the dataset.
+        Data is streamed batch by batch, and each batch's outputs window by window into
+        the accuracy tally: memory grows neither with the dataset nor with batch x
+        n_steps (only the accuracy at each step is kept). An evaluation that would not
+        fit in memory (see ``keep_outputs``) is refused before it starts.
 
         Args:
             x: inputs as for :meth:`run`, or a ``tf.data.Dataset`` of ``(x, y)``.
@@ -78,7 +82,8 @@ class SpikingNetwork:
                 ``result.accuracy_per_step`` applies the same readout at every step.
             compare_keras: also compute the original Keras model's accuracy (on the
                 inputs as given: with ``input_encoding="poisson"`` the mean of the spikes).
-            keep_outputs: keep every output over time in ``result.simulation``.
+            keep_outputs: keep every output over time in ``result.simulation`` (memory
+                grows with samples x n_steps x classes).
             strategy: a ``tf.distribute.Strategy`` (``MirroredStrategy`` for several
                 GPUs, ``MultiWorkerMirroredStrategy`` for several machines): each batch
                 of ``batch_size`` samples is split across its replicas, and spike counts
@@ -94,19 +99,33 @@ class SpikingNetwork:
         if len(self.graph.outputs) != 1:
             raise ValueError(f"evaluate needs a single-output network; this one has {self.graph.outputs}.")
         n_steps = check_positive_int("n_steps", n_steps)
+        batch_size = check_positive_int("batch_size", batch_size)
         simulator = self.simulator(**simulator_options)
         tally = AccuracyTally(readout, readout_steps, readout_tau, simulator.dt)
         tally.check_steps(n_steps)  # before any batch is simulated
+        n_classes = self.graph[self.graph.outputs[0]].size
+        check_evaluation_memory(n_steps, batch_size, n_classes, readout, readout_steps)
+        if keep_outputs:
+            check_kept_memory("evaluate(keep_outputs=True)", count_samples(x) or batch_size, n_steps, [n_classes])
         collector = ActivityCollector(self.graph, probes=())
         compare = compare_keras and self.keras_model is not None
-        batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress,
-                                    strategy=strategy)
-        for batch in batches:
-            if batch.labels is None:
+
+        def tally_batch(labels, size):
+            # Each window's outputs are tallied as they come: none are kept over the run.
+            if labels is None:
                 raise ValueError("The dataset yields no labels; make its elements (x, y) pairs.")
-            outputs = next(iter(batch.outputs.values()))
-            keras_scores = self._keras_scores(batch) if compare else None
-            tally.add(outputs, batch.labels, keras_scores)
+            add = tally.batch(labels, size, n_classes, n_steps)
+            return lambda outputs: add(next(iter(outputs.values())))
+
+        batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress,
+                                    strategy=strategy, outputs_to=None if keep_outputs else tally_batch)
+        for batch in batches:
+            if keep_outputs:
+                tally_batch(batch.labels, batch.size)(batch.outputs)
+            if compare:
+                keras_scores = self._keras_scores(batch)
+                if keras_scores is not None:
+                    tally.add_keras(keras_scores, as_labels(batch.labels, batch.size))
             collector.add(batch, keep_outputs=keep_outputs)
         return EvaluationResult(
             accuracy=tally.accuracy,

@@ -12,7 +12,7 @@ from snnconvert.cli.strategies import make_strategy
 from snnconvert.conversion import convert
 from snnconvert.data.datasets import DATASETS
 from snnconvert.data.preprocess import fit_to_input
-from snnconvert.data.sources import load_labelled_data
+from snnconvert.data.sources import check_npz_arrays, load_labelled_data
 from snnconvert.loading import load_keras_model
 from snnconvert.reports.evaluation import evaluation_report, format_evaluation_report
 from snnconvert.reports.layers import format_layer_rows, layer_rows
@@ -40,7 +40,7 @@ def evaluate(args):
     # Converted before the data is read: the model's own problems (e.g. an input of
     # unknown size) are reported before any mismatch between it and the data.
     network, calibration = _convert(args, model)
-    x, y = _load_data(args, model)
+    x, y, _ = _load_data(args, model)
     start = time.perf_counter()
     result = network.evaluate(
         x, y, args.n_steps, batch_size=args.batch_size, readout=args.readout,
@@ -68,9 +68,11 @@ def sweep(args):
     strategy, replicas = make_strategy(args.strategy)
     model = load_keras_model(args.model)
     convert(model, **_conversion_options(args))  # the model's own problems first, as in evaluate
-    x, y = _load_data(args, model)
+    x, y, own_scale = _load_data(args, model)
+    # The data's own pixel scale given explicitly is recorded as not given, as sweeps always did.
+    pixel_scale = None if args.pixel_scale == own_scale else args.pixel_scale
     settings = {"model": str(args.model), "dataset": args.dataset, "split": args.split,
-                "pixel_scale": args.pixel_scale, **_conversion_options(args),
+                "pixel_scale": pixel_scale, **_conversion_options(args),
                 **_strategy_settings(args.strategy, replicas)}
     calibration_options = {}
     if "auto" in args.scale:
@@ -101,6 +103,7 @@ def sweep(args):
 
 
 def _load_data(args, model):
+    """``(x, y, pixel_scale)``: the data fitted to the model's input, and the data's own pixel scale."""
     images, labels, pixel_scale = load_labelled_data(args.dataset, args.split, data_dir=args.data_dir)
     if args.n_test is not None:
         if args.n_test < 1:
@@ -111,7 +114,7 @@ def _load_data(args, model):
     if len(model.inputs) != 1:
         raise ValueError("The command line evaluates single-input models; use the Python API.")
     scale = args.pixel_scale if args.pixel_scale is not None else pixel_scale
-    return fit_to_input(images, tuple(model.inputs[0].shape[1:]), scale), labels
+    return fit_to_input(images, tuple(model.inputs[0].shape[1:]), scale), labels, pixel_scale
 
 
 def _convert(args, model):
@@ -177,6 +180,8 @@ def _calibration_images(dataset, data_dir):
             train = archive["x_train"] if "x_train" in archive.files else None
     except (FileNotFoundError, zipfile.BadZipFile, EOFError, OSError, ValueError):
         train = None  # load_labelled_data below gives the precise error
+    if train is not None:
+        check_npz_arrays(path, ("x_train", train))
     if train is not None and len(train):
         return train, 255.0 if np.issubdtype(train.dtype, np.integer) else 1.0, f"x_train of {path.name}"
     images, _, pixel_scale = load_labelled_data(dataset, data_dir=data_dir)

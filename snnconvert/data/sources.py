@@ -44,6 +44,7 @@ def load_labelled_data(source, split="test", data_dir=None):
                 )
     except (zipfile.BadZipFile, EOFError, OSError) as error:
         raise ValueError(f"{str(path)!r} is not a readable .npz file (truncated or corrupt?): {error}") from None
+    check_npz_arrays(path, (x_key, images), (y_key, labels))
     if len(images) == 0:
         raise ValueError(f"{str(path)!r} holds no samples.")
     if len(images) != len(labels):
@@ -92,3 +93,20 @@ def load_images(source, split="test", *, data_dir=None, n=None, input_shape=None
         input_shape = sample + (1,) if len(sample) == 2 else sample
     x = fit_to_input(images, tuple(input_shape), dataset_scale if pixel_scale is None else pixel_scale)
     return (x if lazy else np.asarray(x)), labels
+
+
+def check_npz_arrays(path, samples, labels=None):
+    """Refuse arrays of an ``.npz`` file that cannot be data: ``samples`` (``(key, array)``)
+    needs a sample axis, ``labels`` one label or one-hot row per sample."""
+    key, array = samples
+    if array.ndim == 0:
+        raise ValueError(
+            f"{str(path)!r}: array {key!r} is a single value ({array.item()!r}); it must hold samples "
+            f"along its first axis, shaped [n_samples, ...] (e.g. [n, 28, 28] images)."
+        )
+    if labels is not None and labels[1].ndim not in (1, 2):
+        key, array = labels
+        raise ValueError(
+            f"{str(path)!r}: array {key!r} has shape {array.shape}; labels must be integer classes "
+            "shaped [n_samples] or one-hot rows shaped [n_samples, classes]."
+        )

@@ -31,7 +31,8 @@ class BatchResult:
     Each batch runner builds its own: the simulator's on one device fills ``activity``;
     the one splitting batches across replicas (:mod:`snnconvert.simulation.distributed`)
     gives only the spikes already summed across them, ``counts``, and no ``activity``.
-    ``Simulator.iterate`` adds the labels and inputs.
+    ``Simulator.iterate`` adds the labels and inputs. ``outputs`` is empty when they were
+    handed, window by window, to the ``outputs_to`` of ``Simulator.iterate`` instead.
     """
 
     outputs: dict
@@ -46,6 +47,8 @@ class BatchResult:
 
     @property
     def size(self):
+        if self.inputs is not None:
+            return len(self.inputs[0])
         return len(next(iter(self.outputs.values())))
 
 

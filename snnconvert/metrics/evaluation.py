@@ -6,8 +6,11 @@ import numpy as np
 
 from snnconvert._tables import format_table
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
+from snnconvert.metrics.readouts import READOUTS, Readout, accuracy_over_time, readout_predictions, readout_scores
+from snnconvert.simulation.batching import check_memory
 
-READOUTS = ("last", "mean", "filtered")
+__all__ = ["READOUTS", "AccuracyTally", "EvaluationResult", "accuracy_over_time", "as_labels", "readout_predictions",
+           "readout_scores", "time_to_accuracy"]
 
 
 def as_labels(labels, n_samples, n_classes=None):
@@ -24,6 +27,12 @@ def as_labels(labels, n_samples, n_classes=None):
                 f"Labels of shape {labels.shape} are not one-hot rows; pass integer class "
                 "labels of shape [n] or one-hot rows of shape [n, classes]."
             )
+        if n_classes is not None and labels.shape[1] != n_classes:
+            raise ValueError(
+                f"One-hot labels have {labels.shape[1]} columns but the network has {n_classes} "
+                "outputs (classes): each row needs one column per class. Pass labels one-hot "
+                f"encoded over {n_classes} classes, or integer class labels of shape [n]."
+            )
         labels = labels.argmax(axis=1)
     labels = labels.reshape(-1)
     if len(labels) != n_samples:
@@ -39,47 +48,6 @@ def as_labels(labels, n_samples, n_classes=None):
     return labels
 
 
-def readout_scores(outputs, readout="last", readout_steps=1, readout_tau=0.01, dt=0.001):
-    """What the readout reports at every step: ``[n, steps, ...]`` from outputs over time.
-
-    * ``"last"``: the output at that step (with a synapse on the last population this
-      is already a low-pass filtered value);
-    * ``"mean"``: the mean over the last ``readout_steps`` steps up to that step, an
-      integrating readout that smooths spike noise when there is no synapse;
-    * ``"filtered"``: the output through a first-order low-pass filter with time
-      constant ``readout_tau``, started at zero (a readout neuron with a synapse).
-    """
-    check_choice("readout", readout, READOUTS)
-    outputs = np.asarray(outputs, np.float64)
-    if readout == "last":
-        return outputs
-    if readout == "mean":
-        steps = check_positive_int("readout_steps", readout_steps)
-        running = np.cumsum(outputs, axis=1)
-        before = np.concatenate([np.zeros_like(running[:, :steps]), running[:, :-steps]], axis=1)[:, :outputs.shape[1]]
-        counts = np.minimum(np.arange(1, outputs.shape[1] + 1), steps)
-        return (running - before) / counts.reshape(1, -1, *[1] * (outputs.ndim - 2))
-    decay = np.exp(-dt / check_positive_number("readout_tau", readout_tau))
-    filtered = np.empty_like(outputs)
-    state = np.zeros_like(outputs[:, 0])
-    for step in range(outputs.shape[1]):
-        state = decay * state + (1 - decay) * outputs[:, step]
-        filtered[:, step] = state
-    return filtered
-
-
-def readout_predictions(outputs, readout="last", readout_steps=1, readout_tau=0.01, dt=0.001):
-    """Predicted classes at the final step of the run, for the chosen readout."""
-    scores = readout_scores(outputs, readout, readout_steps, readout_tau, dt)[:, -1]
-    return scores.reshape(len(scores), -1).argmax(axis=1)
-
-
-def accuracy_over_time(scores, labels):
-    """Accuracy of the argmax of ``scores`` ``[n, steps, ...]`` at every step: ``[n_steps]``."""
-    predicted = scores.reshape(scores.shape[0], scores.shape[1], -1).argmax(axis=2)
-    return (predicted == labels[:, None]).mean(axis=0)
-
-
 def time_to_accuracy(accuracy_per_step, tolerance=0.005):
     """The first step (counted from 1) from which accuracy stays within ``tolerance`` of
     its final value until the end of the run."""
@@ -89,8 +57,32 @@ def time_to_accuracy(accuracy_per_step, tolerance=0.005):
     return int(last_outside[-1]) + 2 if len(last_outside) else 1
 
 
+# Bytes an evaluation holds per step whatever the batch: the correct predictions and the
+# accuracy at each step, their copies while the result is made, and in its report (to_dict)
+# one Python float each.
+BYTES_PER_STEP = 64
+
+
+def check_evaluation_memory(n_steps, batch_size, n_classes, readout="last", readout_steps=1, limit=None):
+    """Refuse, before anything runs, an evaluation whose state would not fit in memory: its
+    per-step accuracies, and for ``readout="mean"`` the running sums of the last
+    ``readout_steps`` steps of a batch. Outputs over time are never all kept, so nothing
+    else grows with ``n_steps``."""
+    needed = BYTES_PER_STEP * n_steps
+    if readout == "mean":
+        needed += 3 * 8 * batch_size * readout_steps * n_classes
+    check_memory(
+        f"An evaluation over {n_steps:,} steps would hold its accuracy at each step"
+        + (f" and a batch's readout over {readout_steps:,} steps" if readout == "mean" else ""),
+        needed,
+        "Lower n_steps" + (", readout_steps or batch_size" if readout == "mean" else "") + ".",
+        limit,
+    )
+
+
 class AccuracyTally:
-    """Counts correct predictions batch by batch, so no outputs need to be kept."""
+    """Counts correct predictions batch by batch, and within a batch window by window, so
+    no outputs over time need to be kept: only the count of correct ones at each step."""
 
     def __init__(self, readout="last", readout_steps=1, readout_tau=0.01, dt=0.001):
         check_choice("readout", readout, READOUTS)
@@ -108,16 +100,32 @@ class AccuracyTally:
                 "average over at most the simulated steps."
             )
 
-    def add(self, outputs, labels, keras_scores=None):
-        self.check_steps(outputs.shape[1])
-        labels = as_labels(labels, len(outputs), int(np.prod(outputs.shape[2:])))
+    def batch(self, labels, n_samples, n_classes, n_steps):
+        """A :class:`BatchTally` for the next batch, whose outputs it is then fed window by
+        window; ``labels`` are checked first (see :func:`as_labels`)."""
+        self.check_steps(n_steps)
+        labels = as_labels(labels, n_samples, n_classes)
+        if isinstance(self.correct_per_step, int):
+            self.correct_per_step = np.zeros(n_steps)
+        elif len(self.correct_per_step) != n_steps:
+            raise ValueError(f"Every batch must run the same number of steps; received {n_steps} after "
+                             f"{len(self.correct_per_step)}.")
         self.n_samples += len(labels)
-        scores = readout_scores(outputs, self.readout, self.readout_steps, self.readout_tau, self.dt)
-        self.correct_per_step = self.correct_per_step + accuracy_over_time(scores, labels) * len(labels)
+        return BatchTally(self, labels)
+
+    def add(self, outputs, labels, keras_scores=None):
+        """Tally one batch's outputs over the whole run ``[n, steps, ...]`` at once."""
+        tally = self.batch(labels, len(outputs), int(np.prod(outputs.shape[2:])), outputs.shape[1])
+        tally(outputs)
         if keras_scores is not None:
-            predicted = np.asarray(keras_scores).reshape(len(labels), -1).argmax(axis=1)
-            self.keras_correct += int(np.sum(predicted == labels))
-            self.keras_samples += len(labels)
+            self.add_keras(keras_scores, tally.labels)
+
+    def add_keras(self, keras_scores, labels):
+        """Count the Keras model's correct predictions, ``keras_scores`` ``[n, ...]``, on
+        checked integer ``labels``."""
+        predicted = np.asarray(keras_scores).reshape(len(labels), -1).argmax(axis=1)
+        self.keras_correct += int(np.sum(predicted == labels))
+        self.keras_samples += len(labels)
 
     @property
     def accuracy(self):
@@ -130,6 +138,21 @@ class AccuracyTally:
     @property
     def keras_accuracy(self):
         return self.keras_correct / self.keras_samples if self.keras_samples else None
+
+
+class BatchTally:
+    """One batch's part of an :class:`AccuracyTally`: called with each window's outputs
+    ``[n, steps, ...]`` in order, it adds their correct predictions at those steps."""
+
+    def __init__(self, tally, labels):
+        self.tally, self.labels = tally, labels
+        self.readout = Readout(tally.readout, tally.readout_steps, tally.readout_tau, tally.dt)
+
+    def __call__(self, outputs):
+        start = self.readout.steps_done
+        scores = self.readout.scores(outputs)
+        correct = accuracy_over_time(scores, self.labels) * len(self.labels)
+        self.tally.correct_per_step[start:start + len(correct)] += correct
 
 
 @dataclasses.dataclass

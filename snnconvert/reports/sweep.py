@@ -4,23 +4,20 @@ Each finished combination is appended and flushed at once, so an interrupted swe
 keeps its rows, and running it again with the same file resumes where it stopped.
 """
 
-import csv
 import itertools
-import json
 import time
-from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from snnconvert.conversion import convert
 from snnconvert.loading import load_keras_model
 from snnconvert.reports.operations import synaptic_operations
+from snnconvert.reports.sweep_file import SWEEP_FIELDS, SweepFile
+from snnconvert.reports.sweep_settings import check_same_settings, encode, record_model
 from snnconvert.simulation.batching import count_samples
 
-SWEEP_FIELDS = (
-    "scale", "synapse", "n_steps", "accuracy", "keras_accuracy",
-    "spikes_per_image", "synaptic_ops_per_image", "time_to_accuracy_steps", "wall_time_s", "settings",
-)
+__all__ = ["SWEEP_FIELDS", "plot_sweep", "run_sweep"]
+
 # A run has reached its accuracy from the step where it stays within this of the final one.
 TIME_TO_ACCURACY_TOLERANCE = 0.005
 
@@ -36,7 +33,9 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
         scales: numbers, and ``"auto"`` for the per-layer scales of ``calibration``
             (from :func:`~snnconvert.calibrate`); its rows have scale ``"auto"``.
         output: a CSV path; existing rows there are kept and their combinations
-            skipped (resume), provided they were made with the same settings.
+            skipped (resume), provided they were made with the same settings (as they
+            take effect: defaults filled in, paths resolved, the model file's SHA-256).
+            The file is locked while the sweep runs: a second sweep on it is refused.
         conversion_options: further arguments of :func:`~snnconvert.convert` (neuron
             type, max pooling, non-spiking layers), the same for every run.
         settings: a dict describing the data (dataset, split, preprocessing...); it is
@@ -67,12 +66,11 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
         evaluate_options = {**evaluate_options, "strategy": strategy}
     if calibration is not None:
         recorded["calibration"] = calibration.to_dict() if hasattr(calibration, "to_dict") else calibration
-    settings = json.dumps({**recorded, **(settings or {})}, sort_keys=True, default=str)
-    rows = _read_rows(output, settings) if output else []
+    settings = encode(record_model({**recorded, **(settings or {})}, model))
+    writer, rows = _open(output, settings)
     done = {(r["scale"], r["synapse"], r["n_steps"]) for r in rows}
     # The ANN's accuracy is the same for every combination: taken from the first run.
     keras_accuracy = rows[0]["keras_accuracy"] if rows else None
-    writer = _RowWriter(output) if output else None
     try:
         for scale, synapse, steps in tqdm(combos, desc="sweep", unit="run", disable=not progress):
             if (scale, synapse, steps) in done:
@@ -108,49 +106,18 @@ def run_sweep(model, x, y, *, scales, synapses=(0.0,), n_steps=(30,), output=Non
     return rows
 
 
-def _read_rows(path, settings):
-    path = Path(path)
-    if not path.exists() or path.stat().st_size == 0:
-        return []
-    with path.open(newline="") as file:
-        reader = csv.DictReader(file)
-        if tuple(reader.fieldnames or ()) != SWEEP_FIELDS:
-            raise ValueError(
-                f"{str(path)!r} is not a sweep file of this version (columns {reader.fieldnames}); "
-                "choose another --output or delete it."
-            )
-        rows = [{k: _parse(k, v) for k, v in row.items()} for row in reader]
-    foreign = {row["settings"] for row in rows} - {settings}
-    if foreign:
-        raise ValueError(
-            f"{str(path)!r} holds a sweep made with other settings ({foreign.pop()}), not "
-            f"({settings}); its rows cannot be resumed. Choose another --output or delete it."
-        )
-    return rows
-
-
-def _parse(field, value):
-    if field == "settings" or (field == "scale" and value == "auto"):
-        return value
-    return int(value) if field in ("n_steps", "time_to_accuracy_steps") else float(value)
-
-
-class _RowWriter:
-    def __init__(self, path):
-        path = Path(path)
-        new = not path.exists() or path.stat().st_size == 0
-        self.file = path.open("a", newline="")
-        self.writer = csv.DictWriter(self.file, fieldnames=SWEEP_FIELDS)
-        if new:
-            self.writer.writeheader()
-            self.file.flush()
-
-    def write(self, row):
-        self.writer.writerow(row)
-        self.file.flush()
-
-    def close(self):
-        self.file.close()
+def _open(output, settings):
+    """``(file, rows)``: the locked sweep file and its rows, checked to be made with ``settings``."""
+    if not output:
+        return None, []
+    file = SweepFile(output)
+    try:
+        for stored in dict.fromkeys(row["settings"] for row in file.rows):
+            check_same_settings(output, stored, settings)
+    except BaseException:
+        file.close()
+        raise
+    return file, list(file.rows)
 
 
 def plot_sweep(rows, path):

@@ -4,6 +4,8 @@ Data is converted one batch at a time, so a large uint8 dataset is never copied
 whole to float32.
 """
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -35,6 +37,60 @@ def iterate_batches(inputs, labels, input_nodes, n_steps, batch_size):
     for start in range(0, n_samples, batch_size):
         batch = [_as_checked_float(a[start:start + batch_size], n, start) for a, n in zip(arrays, input_nodes)]
         yield batch, temporal, None if labels is None else np.asarray(labels[start:start + batch_size])
+
+
+# Share of the memory available at the call that values kept over time may take: the rest
+# is for the simulation itself, TensorFlow, and the copies made while joining windows.
+KEPT_MEMORY_SHARE = 0.5
+
+
+def available_memory():
+    """Bytes of memory available now (``MemAvailable`` on Linux; else the physical memory)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None  # unknown: nothing is refused
+
+
+class MemoryLimitError(ValueError, MemoryError):
+    """What was asked would need more memory than it may take; raised before allocating."""
+
+
+def check_kept_memory(what, n_samples, n_steps, sizes, *, probes=False, limit=None):
+    """Refuse, before anything is allocated, to keep ``sizes`` float32 values (per sample and
+    step) of ``n_samples`` samples at each of ``n_steps`` steps, naming what to lower."""
+    lower = "the number of samples or n_steps" + (", or probe fewer nodes" if probes else "")
+    check_memory(
+        f"{what} would keep {n_samples:,} samples x {n_steps:,} steps x {sum(sizes):,} values x 4 bytes",
+        4 * n_samples * n_steps * sum(sizes),
+        f"Lower {lower}; evaluate() keeps no outputs over time (unless keep_outputs=True).",
+        limit,
+    )
+
+
+def check_memory(what, needed, way_out, limit=None):
+    """Raise :class:`MemoryLimitError` if ``needed`` bytes exceed ``limit`` (by default
+    :data:`KEPT_MEMORY_SHARE` of the memory available now). ``what`` says what needs them,
+    ``way_out`` how to need less."""
+    share = ""
+    if limit is None:
+        available = available_memory()
+        if available is None:
+            return
+        limit, share = KEPT_MEMORY_SHARE * available, f" ({KEPT_MEMORY_SHARE:.0%} of the memory available now)"
+    if needed > limit:
+        raise MemoryLimitError(f"{what}: {_gib(needed)}, more than the {_gib(limit)} allowed{share}. {way_out}")
+
+
+def _gib(n_bytes):
+    return f"{n_bytes / 2**30:,.1f} GiB" if n_bytes >= 2**27 else f"{n_bytes / 2**20:,.1f} MiB"
 
 
 def count_samples(inputs):

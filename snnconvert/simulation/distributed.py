@@ -61,8 +61,9 @@ class ReplicatedBatches:
         self.strategy = strategy
         self._compiled = {}
 
-    def run_batch(self, batch, temporal, n_steps, probes, first_sample):
-        """The whole batch's :class:`BatchResult`, its spikes as ``counts``, on every worker."""
+    def run_batch(self, batch, temporal, n_steps, probes, first_sample, sink=None):
+        """The whole batch's :class:`BatchResult`, its spikes as ``counts``, on every worker;
+        with a ``sink``, the gathered outputs go to it window by window and are not kept."""
         simulator, size = self.simulator, len(batch[0])
         bounds = shard_bounds(size, self.strategy.num_replicas_in_sync)
         shards = {}  # replica -> its shard's BatchStart
@@ -89,8 +90,12 @@ class ReplicatedBatches:
             step = self._compiled_window(steps, temporal, probes)
             gathered, per_neuron, neuron_states, node_states = step(n_real, inputs, neuron_states, node_states)
             # After the collectives every replica holds the same values: take the first local one.
-            pieces.append(tf.nest.map_structure(lambda value: value.numpy(),
-                                                self._first_local((gathered, per_neuron))))
+            (outputs, *rest), per_neuron = tf.nest.map_structure(lambda value: value.numpy(),
+                                                                 self._first_local((gathered, per_neuron)))
+            if sink is not None:
+                sink(outputs)
+                outputs = {}
+            pieces.append(((outputs, *rest), per_neuron))
         return _merge_windows(pieces)
 
     def _per_replica(self, value_fn):

@@ -19,7 +19,7 @@ from snnconvert.ir import AffineNode, InputNode, NeuronNode, SynapseNode, defer_
 from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
 from snnconvert.simulation import kernels
-from snnconvert.simulation.batching import count_samples, iterate_batches
+from snnconvert.simulation.batching import check_kept_memory, count_samples, iterate_batches
 from snnconvert.simulation.distributed import ReplicatedBatches, check_strategy
 from snnconvert.simulation.encoding import PoissonInput, check_encoding
 from snnconvert.simulation.events import (
@@ -41,7 +41,7 @@ from snnconvert.simulation.populations import (
 )
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
-from snnconvert.simulation.windows import BatchStart, merge_windows, window_bounds
+from snnconvert.simulation.windows import BatchStart, WindowCollector, window_bounds
 
 # Above this many float32 values in the largest per-step tensor of one window, the
 # window is split. 2**26 values (256 MiB) keeps a batch of 100 MNIST images through a
@@ -108,16 +108,24 @@ class Simulator:
 
         Returns:
             a :class:`~snnconvert.metrics.results.SimulationResult`.
+
+        The result keeps every output and probed value at every step: a run whose values
+        would not fit in memory is refused before it starts (see
+        :func:`~snnconvert.simulation.batching.check_kept_memory`).
         """
         n_steps = check_positive_int("n_steps", n_steps)
-        collected = ActivityCollector(self.graph, self._check_probes(probes))
+        probes = self._check_probes(probes)
+        kept = [self.graph[name].size for name in (*self.graph.outputs, *probes)]
+        check_kept_memory("run()", count_samples(inputs) or batch_size, n_steps, kept, probes=bool(probes))
+        collected = ActivityCollector(self.graph, probes)
         batches = self.iterate(inputs, n_steps, batch_size=batch_size, probes=probes, progress=progress,
                                strategy=strategy)
         for batch in batches:
             collected.add(batch)
         return collected.result(n_steps, self.dt)
 
-    def iterate(self, inputs, n_steps, *, labels=None, batch_size=100, probes=(), progress=True, strategy=None):
+    def iterate(self, inputs, n_steps, *, labels=None, batch_size=100, probes=(), progress=True, strategy=None,
+                outputs_to=None):
         """Simulate batch after batch, yielding a :class:`BatchResult` for each.
 
         Nothing is kept between batches, so memory does not grow with the dataset.
@@ -125,27 +133,36 @@ class Simulator:
         ``strategy`` of several replicas, each batch is split across them and a
         batch's spikes come already summed (``BatchResult.counts``; ``activity`` is
         ``None``).
+
+        ``outputs_to(labels, n_samples)``, if given, is called before each batch runs, with
+        the batch's labels (``None`` when the data has none) and size, and returns a function
+        that is handed that batch's outputs window by window (``{name: [batch, steps, ...]}``,
+        in order); they are not kept, so memory stays bounded however many steps run, and
+        ``BatchResult.outputs`` is empty.
         """
         n_steps = check_positive_int("n_steps", n_steps)
         batch_size = check_positive_int("batch_size", batch_size)
         run_batch = self._batch_runner(check_strategy(strategy))
-        return self._iterate(inputs, n_steps, labels, batch_size, self._check_probes(probes), progress, run_batch)
+        return self._iterate(inputs, n_steps, labels, batch_size, self._check_probes(probes), progress, run_batch,
+                             outputs_to)
 
-    def _iterate(self, inputs, n_steps, labels, batch_size, probes, progress, run_batch):
+    def _iterate(self, inputs, n_steps, labels, batch_size, probes, progress, run_batch, outputs_to=None):
         first_sample = 0
         batches = iterate_batches(inputs, labels, self.graph.inputs, n_steps, batch_size)
         total = count_samples(inputs)
         with tqdm(total=total, desc="simulating", unit="img", disable=not progress, leave=False) as bar:
             for arrays, temporal, batch_labels in batches:
-                simulated = run_batch(arrays, temporal, n_steps, probes, first_sample)
+                sink = None if outputs_to is None else outputs_to(batch_labels, len(arrays[0]))
+                simulated = run_batch(arrays, temporal, n_steps, probes, first_sample, sink)
                 yield dataclasses.replace(simulated, labels=batch_labels, inputs=arrays)
                 first_sample += len(arrays[0])
                 bar.update(len(arrays[0]))
 
     def _batch_runner(self, strategy):
-        """``run_batch(batch, temporal, n_steps, probes, first_sample) -> BatchResult``: this
-        simulator's own on one device, or that of a :class:`ReplicatedBatches` (kept, with its
-        compiled windows) for a strategy of several replicas."""
+        """``run_batch(batch, temporal, n_steps, probes, first_sample, sink=None) -> BatchResult``:
+        this simulator's own on one device, or that of a :class:`ReplicatedBatches` (kept, with
+        its compiled windows) for a strategy of several replicas. With a ``sink``, outputs go to
+        it window by window instead of into the result."""
         if strategy is None:
             return self._run_batch
         if strategy not in self._replicated:
@@ -154,17 +171,17 @@ class Simulator:
 
     # ------------------------------------------------------------- batch runners
 
-    def _run_batch(self, batch, temporal, n_steps, probes, first_sample):
+    def _run_batch(self, batch, temporal, n_steps, probes, first_sample, sink=None):
         started = self.start_batch(batch, temporal, first_sample, probes)
         neuron_states, node_states = started.neuron_states, started.node_states
-        pieces = []
+        collected = WindowCollector(sink)
         for start, steps in self.windows(len(batch[0]), n_steps):
             step = self._compiled_window(steps, started.temporal, probes)
             outputs, activity, probed, neuron_states, node_states = step(
                 started.window_inputs(start, steps), neuron_states, node_states
             )
-            pieces.append((outputs, activity, probed))
-        return BatchResult(*merge_windows(pieces))
+            collected.add(outputs, activity, probed)
+        return BatchResult(*collected.result())
 
     def _compiled_window(self, n_steps, temporal, probes):
         key = (n_steps, temporal, probes)
