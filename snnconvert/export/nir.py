@@ -127,9 +127,10 @@ def _ungrouped(weight, groups):
     """A grouped convolution's weight ``[out, in / groups, *window]`` as the equivalent
     ``groups = 1`` weight ``[out, in, *window]``, zero outside each group's block.
 
-    nir 1.0.8 takes a convolution's input channels from ``weight.shape[1]`` whatever its
+    ``nir`` takes a convolution's input channels from ``weight.shape[1]`` whatever its
     ``groups``, and a file cannot leave ``input_shape`` unset, so a grouped node fails
-    ``nir.read``'s type check; the block-diagonal weight computes the same sums."""
+    ``nir.read``'s type check (docs/export.md); the block-diagonal weight computes the
+    same sums and every reader takes it."""
     if groups == 1:
         return weight
     out_channels, in_per_group = weight.shape[:2]
@@ -236,7 +237,7 @@ class NirExporter(Exporter):
             shape = self.graph[node.inputs[0]].shape
             raise self.refuse(node, f"NIR's Affine needs a flat input; this one has shape {shape}.")
         weight = self._folded_weight(node, node.kernel[value.index].T)
-        # Affine with zero bias rather than Linear: Sinabs 2.0.3 reads only Affine
+        # Affine with zero bias rather than Linear: not every importer reads Linear (docs/export.md)
         bias = np.zeros(node.size, node.kernel.dtype) if node.bias is None else node.bias
         nir_node = self.nir.Affine(weight=weight, bias=self._folded_bias(node, bias))
         return _Value(self.emit(node.name, nir_node, value.nir_name), np.arange(node.size))
