@@ -170,6 +170,9 @@ def test_export_chooses_the_format_by_suffix_or_name(tmp_path):
     assert set(nir.read(str(tmp_path / "net.NIR")).nodes) == set(graph.nodes)
     snnconvert.export.export(net, tmp_path / "file.bin", format="nir")
     assert (tmp_path / "file.bin").exists()
+    # the package itself is callable, and still holds the exporters' functions
+    assert set(snnconvert.export(net, tmp_path / "called.nir").nodes) == set(graph.nodes)
+    assert snnconvert.export.to_nir is to_nir
     with pytest.raises(ExportError, match=r"format 'onnx'.*formats are: nir"):
         snnconvert.export.export(net, tmp_path / "net.onnx", format="onnx")
     with pytest.raises(ExportError, match=r"'.*net\.h5'.*ending in \.nir or pass format="):
