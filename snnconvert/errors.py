@@ -10,3 +10,10 @@ class ConversionError(ValueError):
 
 class ModelLoadError(ValueError):
     """A file that is missing, corrupt, unsafe to load, or not a Keras model."""
+
+
+class ExportError(ConversionError):
+    """A part of the spiking graph that the target format cannot express.
+
+    A ``ConversionError``, so code that catches conversion problems catches it too.
+    """

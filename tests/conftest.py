@@ -5,6 +5,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +40,36 @@ def data_dir():
             pytest.fail(message)
         pytest.skip(message)
     return root
+
+
+@pytest.fixture(scope="session")
+def make_convnet():
+    """Builds the small test CNN: 6x6x1 image -> Conv2D 4x3x3 (relu) [-> 2x2 average
+    pool] -> Flatten -> Dense ``hidden`` (relu) -> Dense 3 logits, with fixed weights.
+
+    The convolution's weights (mean 0.2) and the biases (0.1, ``hidden_bias``) are
+    positive enough that every population fires; ``nonnegative_hidden`` takes the
+    absolute value of the hidden kernel, so that every current into it is >= 0.
+    """
+
+    def build(hidden=12, pool=False, hidden_std=0.15, hidden_bias=0.3, logits_std=0.5, nonnegative_hidden=False):
+        import keras
+
+        inputs = keras.Input((6, 6, 1), name="img")
+        x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
+        if pool:
+            x = keras.layers.AveragePooling2D(2, name="pool")(x)
+        x = keras.layers.Flatten(name="flat")(x)
+        x = keras.layers.Dense(hidden, activation="relu", name="hidden")(x)
+        model = keras.Model(inputs, keras.layers.Dense(3, name="logits")(x))
+        rng = np.random.default_rng(7)
+        model.get_layer("conv").set_weights([rng.normal(0.2, 0.3, (3, 3, 1, 4)).astype(np.float32),
+                                             np.full(4, 0.1, np.float32)])
+        kernel = rng.normal(0.0, hidden_std, (model.get_layer("hidden").input.shape[-1], hidden))
+        kernel = np.abs(kernel) if nonnegative_hidden else kernel
+        model.get_layer("hidden").set_weights([kernel.astype(np.float32), np.full(hidden, hidden_bias, np.float32)])
+        model.get_layer("logits").set_weights([rng.normal(0.0, logits_std, (hidden, 3)).astype(np.float32),
+                                               np.zeros(3, np.float32)])
+        return model
+
+    return build

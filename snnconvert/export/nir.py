@@ -20,18 +20,25 @@ mapping and the conventions, in short:
 ``nir`` is an optional dependency, imported only when an export runs.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
+import os
+from typing import Any
 
 import numpy as np
 
-from snnconvert.errors import ConversionError
-from snnconvert.export import nir_neurons, nir_pooling
+from snnconvert.errors import ExportError
+from snnconvert.export import nir_merging, nir_neurons, nir_pooling
+from snnconvert.export.base import Exporter, export, register_exporter
 from snnconvert.export.nir_scales import ScaleFolding, plan_scale_folding
 from snnconvert.ir import (
+    AddNode,
     AffineNode,
     AveragePool1DNode,
     AveragePool2DNode,
+    ConcatenateNode,
     ConvolutionNode,
     DenseNode,
     GlobalAveragePool1DNode,
@@ -41,19 +48,16 @@ from snnconvert.ir import (
     NeuronNode,
     PermuteNode,
     ReshapeNode,
+    SpikingGraph,
     SynapseNode,
 )
 from snnconvert.ir.geometry import same_padding
 from snnconvert.synapses import Lowpass
 
-__all__ = ["ExportError", "export_nir", "to_nir"]
+__all__ = ["ExportError", "NirExporter", "export_nir", "to_nir"]
 
 
-class ExportError(ConversionError):
-    """A part of the spiking graph that the target format cannot express."""
-
-
-def _import_nir():
+def _import_nir() -> Any:
     try:
         import nir
     except ImportError as error:
@@ -63,7 +67,7 @@ def _import_nir():
     return nir
 
 
-def export_nir(network, path, *, fold_scales=True):
+def export_nir(network: Any, path: str | os.PathLike[str], *, fold_scales: bool = True) -> Any:
     """Write ``network`` (a :class:`~snnconvert.SpikingNetwork` or its ``graph``) to
     the NIR file ``path`` (HDF5); returns the ``nir.NIRGraph`` written.
 
@@ -75,37 +79,37 @@ def export_nir(network, path, *, fold_scales=True):
     Raises :class:`ExportError` naming the first node (and its Keras layer) that NIR
     cannot express.
     """
-    nir = _import_nir()
-    graph = to_nir(network, fold_scales=fold_scales)
-    nir.write(str(path), graph)
-    return graph
+    return export(network, path, "nir", fold_scales=fold_scales)
 
 
-def to_nir(network, *, fold_scales=True):
+def to_nir(network: Any, *, fold_scales: bool = True) -> Any:
     """The ``nir.NIRGraph`` of ``network`` (a ``SpikingNetwork`` or a ``SpikingGraph``);
     ``fold_scales`` as for :func:`export_nir`."""
-    nir = _import_nir()
-    graph = getattr(network, "graph", network)
-    builder = _Builder(nir, graph, fold_scales)
-    for node in graph:
-        builder.add(node)
-    for name in graph.outputs:
-        builder.add_output(name)
-    return nir.NIRGraph(nodes=builder.nodes, edges=builder.edges)
+    builder = NirExporter(getattr(network, "graph", network), fold_scales=fold_scales)
+    builder.translate()
+    return builder.nir_graph()
+
+
+Sources = str | tuple[str, ...]
 
 
 @dataclasses.dataclass
 class _Value:
-    """Where an IR value lives in the NIR graph: the NIR node producing it and, for
-    each element of that node's output tensor, the row-major position of the element
-    of the IR value it holds (``index`` has the NIR tensor's shape)."""
+    """Where an IR value lives in the NIR graph: the NIR node producing it (or a tuple
+    of nodes, whose outputs NIR sums wherever they meet) and, for each element of that
+    output tensor, the row-major position of the element of the IR value it holds
+    (``index`` has the NIR tensor's shape)."""
 
-    nir_name: str
+    nir_name: Sources
     index: np.ndarray
 
     @property
-    def shape(self):
-        return self.index.shape
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.index.shape)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.nir_name if isinstance(self.nir_name, tuple) else (self.nir_name,)
 
 
 def _channels_first(shape):
@@ -123,9 +127,10 @@ def _ungrouped(weight, groups):
     """A grouped convolution's weight ``[out, in / groups, *window]`` as the equivalent
     ``groups = 1`` weight ``[out, in, *window]``, zero outside each group's block.
 
-    nir 1.0.8 takes a convolution's input channels from ``weight.shape[1]`` whatever its
+    ``nir`` takes a convolution's input channels from ``weight.shape[1]`` whatever its
     ``groups``, and a file cannot leave ``input_shape`` unset, so a grouped node fails
-    ``nir.read``'s type check; the block-diagonal weight computes the same sums."""
+    ``nir.read``'s type check (docs/export.md); the block-diagonal weight computes the
+    same sums and every reader takes it."""
     if groups == 1:
         return weight
     out_channels, in_per_group = weight.shape[:2]
@@ -137,34 +142,42 @@ def _ungrouped(weight, groups):
     return full
 
 
-class _Builder:
-    def __init__(self, nir, graph, fold_scales=True):
-        self.nir = nir
-        self.graph = graph
-        self.nodes = {}
-        self.edges = []
-        self.values = {}
+@register_exporter
+class NirExporter(Exporter):
+    """The NIR exporter: ``rules`` below, with those of ``nir_neurons``, ``nir_pooling``
+    and ``nir_merging``, which use the helpers here."""
+
+    format_name = "NIR"
+    suffixes = (".nir",)
+
+    def __init__(self, graph: SpikingGraph, *, fold_scales: bool = True) -> None:
+        super().__init__(graph)
+        self.nir = _import_nir()
+        self.nodes: dict[str, Any] = {}
+        self.edges: list[tuple[str, str]] = []
+        self.fold_scales = fold_scales
         self.folding = plan_scale_folding(graph) if fold_scales else ScaleFolding()
 
-    # ------------------------------------- helpers, shared with the rules in nir_neurons and nir_pooling
+    def nir_graph(self) -> Any:
+        return self.nir.NIRGraph(nodes=self.nodes, edges=self.edges)
 
-    def emit(self, name, nir_node, source=None):
+    def write(self, path: str | os.PathLike[str]) -> Any:
+        graph = self.nir_graph()
+        self.nir.write(str(path), graph)
+        return graph
+
+    # ------------------------------------- helpers, shared with the rules in nir_neurons, nir_pooling, nir_merging
+
+    def emit(self, name: str, nir_node: Any, source: Sources | None = None) -> str:
+        """Add ``nir_node`` as ``name``, fed by ``source`` (a node, or several to sum)."""
         name = name.replace("/", "_")
         if name in self.nodes:
             raise ExportError(f"Two NIR nodes would be named {name!r}; rename the Keras layer.")
         self.nodes[name] = nir_node
         if source is not None:
-            self.edges.append((source, name))
+            for each in (source if isinstance(source, tuple) else (source,)):
+                self.edges.append((each, name))
         return name
-
-    def refuse(self, node, why):
-        layer = f" (Keras layer {node.source!r})" if node.source else ""
-        return ExportError(f"Cannot export node {node.name!r}{layer} to NIR: {why}")
-
-    def single_input(self, node):
-        if len(node.inputs) != 1:
-            raise self.refuse(node, f"{node.kind} nodes with {len(node.inputs)} inputs have no NIR equivalent.")
-        return self.values[node.inputs[0]]
 
     def channels_first_value(self, nir_name, ir_shape):
         """A value that NIR holds as the channels-first layout of the IR shape ``ir_shape``."""
@@ -172,23 +185,23 @@ class _Builder:
 
     def spatial_input(self, node, rank):
         """The node's input, which must be a channels-first NIR tensor with ``rank`` spatial axes."""
-        value = self.single_input(node)
-        ir_shape = self.graph[node.inputs[0]].shape
-        if len(ir_shape) != rank + 1 or not np.array_equal(value.index, _channels_first(ir_shape)):
+        self.single_input(node)
+        return self.channels_first_input(node, node.inputs[0], rank)
+
+    def channels_first_input(self, node, name, rank):
+        """Input ``name`` of ``node``, which must reach NIR as a channels-first tensor with
+        ``rank`` spatial axes (``rank = 0``: a flat tensor, in any order)."""
+        value = self.values[name]
+        ir_shape = self.graph[name].shape
+        in_order = value.index.ndim == 1 if rank == 0 else np.array_equal(value.index, _channels_first(ir_shape))
+        if len(ir_shape) != rank + 1 or not in_order:
             raise self.refuse(
-                node, f"its input {node.inputs[0]!r} is not a channels-last tensor with {rank} spatial axes "
+                node, f"its input {name!r} is not a channels-last tensor with {rank} spatial axes "
                 "that NIR can lay out channels first.",
             )
         return value
 
     # -------------------------------------------------------------- nodes
-
-    def add(self, node):
-        for node_type, method in _HANDLERS:
-            if isinstance(node, node_type):
-                self.values[node.name] = method(self, node)
-                return
-        raise self.refuse(node, f"NIR has no node for {node.kind} ({node.describe() or 'no parameters'}).")
 
     def _input(self, node):
         consumers = self.graph.consumers(node.name)
@@ -224,7 +237,7 @@ class _Builder:
             shape = self.graph[node.inputs[0]].shape
             raise self.refuse(node, f"NIR's Affine needs a flat input; this one has shape {shape}.")
         weight = self._folded_weight(node, node.kernel[value.index].T)
-        # Affine with zero bias rather than Linear: Sinabs 2.0.3 reads only Affine
+        # Affine with zero bias rather than Linear: not every importer reads Linear (docs/export.md)
         bias = np.zeros(node.size, node.kernel.dtype) if node.bias is None else node.bias
         nir_node = self.nir.Affine(weight=weight, bias=self._folded_bias(node, bias))
         return _Value(self.emit(node.name, nir_node, value.nir_name), np.arange(node.size))
@@ -310,18 +323,20 @@ class _Builder:
         self.emit(f"{name}.output", output, value.nir_name)
 
 
-_HANDLERS = (
-    (InputNode, _Builder._input),
-    (DenseNode, _Builder._dense),
-    (ConvolutionNode, _Builder._convolution),
+NirExporter.rules = (
+    (InputNode, NirExporter._input),
+    (DenseNode, NirExporter._dense),
+    (ConvolutionNode, NirExporter._convolution),
     (NeuronNode, nir_neurons.neurons),
-    (SynapseNode, _Builder._synapse),
-    (ReshapeNode, _Builder._reshape),
-    (PermuteNode, _Builder._permute),
+    (SynapseNode, NirExporter._synapse),
+    (ReshapeNode, NirExporter._reshape),
+    (PermuteNode, NirExporter._permute),
     (AveragePool2DNode, nir_pooling.average_pool_2d),
     (GlobalAveragePool2DNode, nir_pooling.global_average_pool_2d),
     (AveragePool1DNode, nir_pooling.average_pool_1d),
     (GlobalAveragePool1DNode, nir_pooling.global_average_pool_1d),
     (MaxPoolNode, nir_pooling.max_pool),
-    (AffineNode, _Builder._affine),
+    (AffineNode, NirExporter._affine),
+    (AddNode, nir_merging.weighted_sum),
+    (ConcatenateNode, nir_merging.concatenate),
 )

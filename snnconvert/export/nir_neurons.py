@@ -1,4 +1,4 @@
-"""Neuron populations in the NIR export (the rule used by ``nir._Builder``).
+"""Neuron populations in the NIR export (the rule used by ``nir.NirExporter``).
 
 * Spiking ReLU: ``nir.IF(r=gain, v_threshold=1, v_reset=0)``; ``r`` is 1 where the
   gain is folded into the weights feeding the population (``nir_scales``).

@@ -20,7 +20,7 @@ class AffineNode(Node):
     scale: np.ndarray
     offset: np.ndarray
 
-    def parameter_count(self):
+    def parameter_count(self) -> int:
         return self.scale.size + self.offset.size
 
 
@@ -35,7 +35,7 @@ class NonSpikingActivationNode(Node):
 
     function: str
 
-    def describe(self):
+    def describe(self) -> str:
         return f"non-spiking {self.function}"
 
 
@@ -61,5 +61,5 @@ class NonSpikingLayerNode(Node):
     call_args: tuple = ()
     call_kwargs: dict = dataclasses.field(default_factory=dict)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"non-spiking Keras {type(self.layer).__name__}"

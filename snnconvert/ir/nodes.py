@@ -6,10 +6,16 @@ batch axis), the names of the nodes it reads, and the Keras layer it came from
 any exporter read the same description.
 """
 
+from __future__ import annotations
+
 import dataclasses
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+if TYPE_CHECKING:  # the IR stays free of TensorFlow at run time
+    from snnconvert.neurons.base import NeuronType
+    from snnconvert.synapses import Lowpass
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -17,8 +23,8 @@ class Node:
     """A value in the spiking graph: what produces it and from which inputs."""
 
     name: str
-    inputs: tuple = ()
-    shape: tuple = ()
+    inputs: tuple[str, ...] = ()
+    shape: tuple[int, ...] = ()
     source: str = ""
 
     # A single-input node that is linear and keeps no state: a synapse (linear and
@@ -26,17 +32,17 @@ class Node:
     linear: ClassVar[bool] = False
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         return type(self).__name__.removesuffix("Node")
 
     @property
-    def size(self):
+    def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
-    def parameter_count(self):
+    def parameter_count(self) -> int:
         return 0
 
-    def describe(self):
+    def describe(self) -> str:
         """A short human-readable account of the node's parameters."""
         return ""
 
@@ -60,14 +66,14 @@ class Rectifier:
     max_value: float | None = None
 
     @property
-    def signed(self):
+    def signed(self) -> bool:
         return self.negative_slope != 0
 
     @property
-    def is_plain(self):
+    def is_plain(self) -> bool:
         return self == Rectifier()
 
-    def __str__(self):
+    def __str__(self) -> str:
         parts = []
         if self.negative_slope:
             parts.append(f"negative slope {self.negative_slope:g}")
@@ -88,16 +94,16 @@ class NeuronNode(Node):
     rectifying ``s * J`` with thresholds scaled by ``s``, so scaling stays exact.
     """
 
-    neuron_type: object
+    neuron_type: NeuronType
     gain: float = 1.0
     amplitude: float = 1.0
     rectifier: Rectifier = Rectifier()
 
     @property
-    def spiking(self):
+    def spiking(self) -> bool:
         return self.neuron_type.spiking
 
-    def describe(self):
+    def describe(self) -> str:
         response = "" if self.rectifier.is_plain else f", {self.rectifier}"
         return f"{type(self.neuron_type).__name__}{response}, gain {self.gain:g}, amplitude {self.amplitude:g}"
 
@@ -111,7 +117,7 @@ class SynapseNode(Node):
     which lets the simulator filter the smaller of the two signals.
     """
 
-    synapse: object
+    synapse: Lowpass
 
-    def describe(self):
+    def describe(self) -> str:
         return f"lowpass tau {self.synapse.tau:g} s"

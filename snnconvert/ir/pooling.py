@@ -47,11 +47,11 @@ class _WindowPool(Node):
     data_format: str = "channels_last"
 
     @property
-    def rank(self):
+    def rank(self) -> int:
         """Number of spatial axes."""
         return len(self.pool_size)
 
-    def describe(self):
+    def describe(self) -> str:
         text = f"pool {self.pool_size} stride {self.strides} {self.padding}"
         return text if self.data_format == "channels_last" else f"{text}, {self.data_format}"
 
@@ -64,7 +64,7 @@ class _GlobalPool(Node):
     keepdims: bool = False
     data_format: str = "channels_last"
 
-    def describe(self):
+    def describe(self) -> str:
         text = "keepdims" if self.keepdims else ""
         if self.data_format != "channels_last":
             text = ", ".join(filter(None, [text, self.data_format]))
@@ -128,7 +128,7 @@ class MaxPoolNode(_WindowPool):
 
     input_shape: tuple = ()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"gate on accumulated input, {super().describe()}"
 
 
@@ -155,7 +155,7 @@ class GlobalMaxPoolNode(_GlobalPool):
 
     input_shape: tuple = ()
 
-    def describe(self):
+    def describe(self) -> str:
         return ", ".join(filter(None, ["gate on accumulated input", super().describe()]))
 
 

@@ -14,7 +14,7 @@ class ReshapeNode(Node):
 
     linear: ClassVar[bool] = True
 
-    def describe(self):
+    def describe(self) -> str:
         return f"-> {self.shape}"
 
 
@@ -28,7 +28,7 @@ class ZeroPadNode(Node):
 
     padding: tuple = ()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"pad {self.padding}"
 
 
@@ -41,7 +41,7 @@ class CropNode(Node):
 
     cropping: tuple = ()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"crop {self.cropping}"
 
 
@@ -54,7 +54,7 @@ class UpSampleNode(Node):
 
     factors: tuple = ()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"repeat {self.factors}"
 
 

@@ -8,8 +8,11 @@ simulator, the reports, BatchNormalization folding and any exporter see a single
 form; a per-output-channel scale always folds into the kernel's last axis.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -45,10 +48,15 @@ class WeightedNode(Node):
     kernel: np.ndarray
     bias: np.ndarray | None = None
 
-    def parameter_count(self):
+    def parameter_count(self) -> int:
         return self.kernel.size + (0 if self.bias is None else self.bias.size)
 
-    def macs(self, input_shape):
+    @property
+    def fan_in(self) -> int:
+        """How many inputs one output reads; every subclass says."""
+        raise NotImplementedError
+
+    def macs(self, input_shape: tuple[int, ...]) -> int:
         """Multiply-accumulates of one forward pass on an input of ``input_shape``
         (without the batch axis): every output reads ``fan_in`` inputs."""
         return self.size * self.fan_in
@@ -60,17 +68,17 @@ class DenseNode(WeightedNode):
 
     foldable: ClassVar[bool] = True
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.kernel.shape[0]}->{self.kernel.shape[1]}"
 
     @property
-    def fan_in(self):
+    def fan_in(self) -> int:
         return self.kernel.shape[0]
 
 
-def _as_tuple(value, rank):
-    """``value`` as a tuple of ``rank`` ints; ``None`` means all ones."""
-    if value is None:
+def _as_tuple(value: int | Sequence[int] | None, rank: int) -> tuple[int, ...]:
+    """``value`` as a tuple of ``rank`` ints; ``None`` or ``()`` means all ones."""
+    if value is None or (not isinstance(value, (int, np.integer)) and len(value) == 0):
         return (1,) * rank
     if isinstance(value, (int, np.integer)):
         return (int(value),) * rank
@@ -90,12 +98,13 @@ class ConvolutionNode(WeightedNode):
 
     foldable: ClassVar[bool] = True
 
-    strides: tuple | None = None
+    # given as None (or left out): all ones
+    strides: tuple[int, ...] = ()
     padding: str = "valid"
-    dilation_rate: tuple | None = None
+    dilation_rate: tuple[int, ...] = ()
     groups: int = 1
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.strides = _as_tuple(self.strides, self.rank)
         self.dilation_rate = _as_tuple(self.dilation_rate, self.rank)
         if self.groups < 1 or self.kernel.shape[-1] % self.groups:
@@ -105,15 +114,15 @@ class ConvolutionNode(WeightedNode):
             )
 
     @property
-    def rank(self):
+    def rank(self) -> int:
         """Number of spatial axes."""
         return self.kernel.ndim - 2
 
     @property
-    def fan_in(self):
+    def fan_in(self) -> int:
         return math.prod(self.kernel.shape[:-1])
 
-    def describe(self):
+    def describe(self) -> str:
         text = f"{self.kernel.shape[-1]}x{_geometry(self)}"
         return text + (f" groups {self.groups}" if self.groups > 1 else "")
 
@@ -144,7 +153,7 @@ class _DepthwiseConvolution(ConvolutionNode):
 
     groups: int = dataclasses.field()  # the number of input channels: required, the kernel does not say it
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         super().__post_init__()
         if self.kernel.shape[-2] != 1 or self.kernel.shape[-1] % self.groups:
             raise ValueError(
@@ -153,10 +162,10 @@ class _DepthwiseConvolution(ConvolutionNode):
             )
 
     @property
-    def depth_multiplier(self):
+    def depth_multiplier(self) -> int:
         return self.kernel.shape[-1] // self.groups
 
-    def describe(self):
+    def describe(self) -> str:
         return f"depthwise x{self.depth_multiplier} {_geometry(self)}"
 
 
@@ -185,23 +194,24 @@ class ConvolutionTransposeNode(WeightedNode):
 
     foldable: ClassVar[bool] = True
 
-    strides: tuple | None = None
+    # given as None (or left out): all ones
+    strides: tuple[int, ...] = ()
     padding: str = "valid"
-    dilation_rate: tuple | None = None
-    output_padding: tuple | None = None
+    dilation_rate: tuple[int, ...] = ()
+    output_padding: tuple[int, ...] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.strides = _as_tuple(self.strides, self.rank)
         self.dilation_rate = _as_tuple(self.dilation_rate, self.rank)
         if self.output_padding is not None:
             self.output_padding = _as_tuple(self.output_padding, self.rank)
 
     @property
-    def rank(self):
+    def rank(self) -> int:
         return self.kernel.ndim - 2
 
     @property
-    def fan_in(self):
+    def fan_in(self) -> int:
         """The most inputs one output reads (outputs between strides read fewer taps)."""
         taps = 1
         for size, stride, dilation in zip(self.kernel.shape[:-2], self.strides, self.dilation_rate):
@@ -209,7 +219,7 @@ class ConvolutionTransposeNode(WeightedNode):
             taps *= max(residues.count(r) for r in set(residues))
         return taps * self.kernel.shape[-2]
 
-    def crop(self, input_shape):
+    def crop(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Output positions cut off before the first one, per spatial axis."""
         crops = []
         for n, out, size, stride, dilation in zip(
@@ -221,7 +231,7 @@ class ConvolutionTransposeNode(WeightedNode):
             crops.append(same_padding(out, n, stride, span)[0] if self.padding == "same" else 0)
         return tuple(crops)
 
-    def macs(self, input_shape):
+    def macs(self, input_shape: tuple[int, ...]) -> int:
         """Exactly the products of real inputs with taps that land inside the output
         (not the zeros a zero-insertion implementation would multiply)."""
         pairs = 1
@@ -233,7 +243,7 @@ class ConvolutionTransposeNode(WeightedNode):
             pairs *= int(np.count_nonzero((position >= 0) & (position < out)))
         return pairs * self.kernel.shape[-2] * self.kernel.shape[-1]
 
-    def describe(self):
+    def describe(self) -> str:
         text = f"{self.kernel.shape[-1]}x{_geometry(self, 'transposed ')}"
         return text + (f" output_padding {self.output_padding}" if self.output_padding is not None else "")
 
@@ -253,7 +263,7 @@ class Conv3DTransposeNode(ConvolutionTransposeNode):
     """3-D transposed convolution; ``kernel`` is ``[depth, rows, cols, in, out]``."""
 
 
-def _geometry(node, kind=""):
+def _geometry(node: ConvolutionNode | ConvolutionTransposeNode, kind: str = "") -> str:
     """``"3x3 stride (1, 1) same"`` (and the dilation, when there is one) for ``describe``."""
     window = "x".join(map(str, node.kernel.shape[:-2]))
     text = f"{window} {kind}stride {node.strides} {node.padding}"

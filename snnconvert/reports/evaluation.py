@@ -1,15 +1,17 @@
 """The evaluation report: accuracies, then per-layer spikes and operations."""
 
 from snnconvert._tables import format_table
+from snnconvert.reports.energy import HOROWITZ_45NM, energy_estimate, format_energy
 from snnconvert.reports.operations import ann_macs, synaptic_operations
 
 
-def evaluation_report(network, result, **context):
+def evaluation_report(network, result, energy_model=HOROWITZ_45NM, **context):
     """A JSON-ready dict describing ``result`` (an ``EvaluationResult`` of ``network``).
 
     ``context`` (model path, dataset, options, the calibration record...) is stored as
     given. Each layer's entry holds the ``scale`` (gain) its population ran with, so a
-    calibrated network's per-layer scales are in the report.
+    calibrated network's per-layer scales are in the report. ``energy_estimate`` holds
+    the energy per image by ``energy_model`` (:mod:`snnconvert.reports.energy`).
     """
     simulation = result.simulation
     n_images = simulation.n_images
@@ -32,6 +34,7 @@ def evaluation_report(network, result, **context):
         "spikes_per_image": result.spikes_per_image,
         "synaptic_ops_per_image": sum(synops.values()) / n_images,
         "ann_macs_per_image": ann_macs(network.graph),
+        "energy_estimate": energy_estimate(sum(synops.values()) / n_images, ann_macs(network.graph), energy_model),
         "layers": layers,
     }
 
@@ -48,6 +51,7 @@ def format_evaluation_report(report):
         f"{report['synaptic_ops_per_image']:,.0f}   ANN MACs per image {report['ann_macs_per_image']:,}",
         f"the spiking accuracy stays within 0.5 points of its final value from step "
         f"{report['time_to_accuracy_steps']} on",
+        *([format_energy(report["energy_estimate"])] if "energy_estimate" in report else []),
         *_calibration_lines(report.get("calibration")),
         *([f"non-spiking (rate) layers: {', '.join(report['non_spiking_layers'])}"]
           if report["non_spiking_layers"] else []),

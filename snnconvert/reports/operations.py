@@ -14,125 +14,64 @@ windows select a neuron changes during a run, so the fan-out counted here is wha
 spike drives when every window containing its neuron selects it: for populations
 feeding a max-pool, synaptic operations are an upper bound (exact for units that win
 all their windows, e.g. the only active unit of each window).
+
+The counts come from each node's own geometry, node type by node type
+(:mod:`snnconvert.reports.connections`); a node type with no counting rule is refused.
 """
 
-import dataclasses
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
-from snnconvert.ir import (
-    AddNode,
-    AveragePoolNode,
-    GlobalAveragePoolNode,
-    GlobalMaxPoolNode,
-    MaxPoolNode,
-    NeuronNode,
-    NonSpikingActivationNode,
-    NonSpikingLayerNode,
-    WeightedNode,
-)
-from snnconvert.simulation.ops import OPS
-from snnconvert.simulation.ops import pooling as pooling_ops
-from snnconvert.simulation.signals import Signal
-
-_WEIGHTED = WeightedNode
+from snnconvert.ir import SpikingGraph, WeightedNode
+from snnconvert.reports.connections import ends_a_spike, input_counts
 
 
-def ann_macs(graph):
+def ann_macs(graph: SpikingGraph) -> int:
     """Multiply-accumulates of one ANN forward pass (Dense and Conv layers)."""
-    return int(sum(node.macs(graph[node.inputs[0]].shape) for node in graph if isinstance(node, _WEIGHTED)))
+    return int(sum(node.macs(graph[node.inputs[0]].shape) for node in graph if isinstance(node, WeightedNode)))
 
 
-def fan_out(graph, population):
+def fan_out(graph: SpikingGraph, population: str) -> np.ndarray:
     """Connections driven by one spike of each neuron of ``population``: ``[n_neurons]``.
 
-    Computed exactly as the gradient of the summed connection counts downstream: each
-    weighted layer is replaced by its mask of non-zero weights and average or max
-    pooling by sum pooling, so the derivative with respect to a neuron counts its
-    connections (through a max-pool: an upper bound, see the module docstring).
+    Counted backwards from where its spikes end (weighted nodes, populations,
+    non-spiking layers, graph outputs) through the nodes between, each by its
+    counting rule; a value read out of the network counts one connection per element.
     """
-    start = graph[population]
-    x = tf.ones((1, *start.shape), tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        total = _downstream_connections(graph, population, x)
-    return tape.gradient(total, x).numpy().reshape(-1)
-
-
-def synaptic_operations(graph, activity):
-    """Layer name -> synaptic operations over the run, from ``result.activity``."""
-    counts = {}
-    for name, populated in activity.items():
-        counts[name] = float(np.dot(populated.per_neuron, fan_out(graph, populated.node)))
-    return counts
-
-
-def _downstream_connections(graph, origin, x):
-    values = {origin: Signal(x, temporal=False)}
-    total = tf.constant(0.0)
-    for node in graph:
-        sources = [values.get(name) for name in node.inputs]
-        if node.name == origin or all(s is None for s in sources):
-            continue
-        if isinstance(node, _WEIGHTED):
-            total += tf.reduce_sum(_mask_op(node)(sources[0].tensor))
-            continue
-        if isinstance(node, (NeuronNode, NonSpikingActivationNode, NonSpikingLayerNode)):
-            # Another population, or a non-spiking layer (not linear, so nothing is
-            # passed through it): each arriving value is read once per element.
-            total += sum(tf.reduce_sum(s.tensor) for s in sources if s is not None)
-            continue
-        # Inputs that do not descend from the origin carry no spikes of it.
-        filled = [s if s is not None else Signal(tf.zeros((1, *graph[n].shape)), False)
-                  for s, n in zip(sources, node.inputs)]
-        values[node.name] = _pass_through(node, filled)
-    # A value that leaves the network is read out once per element.
+    reached = _descendants(graph, population)
+    counts: dict[str, np.ndarray] = {}
     for name in graph.outputs:
-        if name in values:
-            total += tf.reduce_sum(values[name].tensor)
-    return total
+        if name in reached:
+            counts[name] = np.ones(graph[name].shape)
+    for node in reversed(list(graph)):
+        if node.name not in reached or node.name == population:
+            continue
+        if not ends_a_spike(node) and node.name not in counts:
+            continue  # nothing it feeds counts a connection
+        shapes = [graph[name].shape for name in node.inputs]
+        through = input_counts(node, None if ends_a_spike(node) else counts[node.name], shapes)
+        for name, count in zip(node.inputs, through):
+            if name in reached:
+                counts[name] = counts[name] + count if name in counts else np.asarray(count, np.float64)
+    return counts.get(population, np.zeros(graph[population].shape)).reshape(-1)
 
 
-def _mask_op(node):
-    mask = (node.kernel != 0).astype(np.float32)
-    masked = dataclasses.replace(node, kernel=mask, bias=None)
-    return lambda tensor: OPS[type(node)](masked, [Signal(tensor, False)]).tensor
+def _descendants(graph: SpikingGraph, origin: str) -> set[str]:
+    """``origin`` and every node that reads from it, directly or not."""
+    reached = {origin}
+    for node in graph:
+        if any(name in reached for name in node.inputs):
+            reached.add(node.name)
+    return reached
 
 
-def _pass_through(node, inputs):
-    if isinstance(node, (AveragePoolNode, MaxPoolNode)):
-        # Sum pooling: a cell feeds every window that covers it once, also at borders
-        # with "same" padding, where average pooling divides by fewer cells. For a
-        # max-pool this is every window the neuron could win (the upper bound).
-        return Signal(_sum_pool(node, inputs[0].tensor), False)
-    if isinstance(node, (GlobalAveragePoolNode, GlobalMaxPoolNode)):
-        tensor = inputs[0].tensor
-        spatial = pooling_ops.spatial_axes(len(tensor.shape), node.data_format)
-        return Signal(tf.reduce_sum(tensor, axis=spatial, keepdims=node.keepdims), False)
-    if isinstance(node, AddNode):
-        # A spike into a Subtract or Average still drives one connection.
-        return OPS[AddNode](dataclasses.replace(node, coefficients=()), inputs)
-    if type(node) in OPS:
-        offset_free = node
-        if hasattr(node, "offset"):
-            offset_free = dataclasses.replace(node, offset=np.zeros_like(node.offset),
-                                              scale=np.ones_like(node.scale))
-        return OPS[type(node)](offset_free, inputs)
-    return inputs[0]  # a synapse: it filters in time and adds no connections
-
-
-def _sum_pool(node, tensor):
-    """Window sums of ``[batch, *shape]``: each cell inside the input is added once
-    into every window that covers it."""
-    input_shape = tuple(tensor.shape[1:])
-    flat = pooling_ops.spatial_flat(node, tensor, input_shape)
-    axis = pooling_ops.positions_axis(node)
-    positions, inside = pooling_ops.window_cells(node, input_shape)
-    shape = [1] * len(flat.shape)
-    shape[axis] = positions.shape[1]
-    summed = sum(
-        tf.gather(flat, cells, axis=axis) * tf.reshape(tf.constant(real, tf.float32), shape)
-        for cells, real in zip(positions, inside)
-    )
-    return tf.reshape(summed, [-1, *node.shape])
+def synaptic_operations(graph: SpikingGraph, activity: Mapping[str, Any]) -> dict[str, float]:
+    """Layer name -> synaptic operations over the run, from ``result.activity``."""
+    return {
+        name: float(np.dot(populated.per_neuron, fan_out(graph, populated.node)))
+        for name, populated in activity.items()
+    }

@@ -12,7 +12,6 @@ import time
 import types
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 
@@ -41,33 +40,14 @@ sys.exit(code)
 """
 
 
-def _tiny_convnet():
-    """Conv(relu) -> average pool -> Dense(relu) -> Dense(3), fixed weights that make both
-    populations fire."""
-    inp = keras.Input((6, 6, 1), name="img")
-    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inp)
-    x = keras.layers.AveragePooling2D(2, name="pool")(x)
-    x = keras.layers.Flatten(name="flat")(x)
-    x = keras.layers.Dense(10, activation="relu", name="hidden")(x)
-    out = keras.layers.Dense(3, name="logits")(x)
-    model = keras.Model(inp, out)
-    rng = np.random.default_rng(7)
-    model.get_layer("conv").set_weights([rng.normal(0.2, 0.3, (3, 3, 1, 4)).astype(np.float32),
-                                         np.full(4, 0.1, np.float32)])
-    model.get_layer("hidden").set_weights([rng.normal(0.0, 0.3, (16, 10)).astype(np.float32),
-                                           np.full(10, 0.3, np.float32)])
-    model.get_layer("logits").set_weights([rng.normal(0.0, 1.0, (10, 3)).astype(np.float32),
-                                           np.zeros(3, np.float32)])
-    return model
-
-
 @pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
+def tiny(tmp_path_factory, make_convnet):
     """The model saved as ``.keras`` and 23 images in [0, 1] with labels in ``.npz``
     (23: batches of 7, 8 and 11 all leave a short last batch). Labels are the model's
     predictions with every fifth one changed."""
     folder = tmp_path_factory.mktemp("distributed")
-    model = _tiny_convnet()
+    # the shared small CNN with a pooling layer, so that pooling runs distributed too
+    model = make_convnet(hidden=10, pool=True, hidden_std=0.3, logits_std=1.0)
     model.save(folder / "tiny.keras")
     x = np.random.default_rng(3).uniform(0, 1, (23, 6, 6, 1)).astype(np.float32)
     y = np.asarray(model(x)).argmax(axis=1)

@@ -3,7 +3,8 @@ NIR's definitions, to check exported files independently of snnconvert's simulat
 
 Time is discretised in steps of ``dt`` seconds. A spike is a unit impulse, so a node
 that emits ``n`` spikes in a step outputs ``n / dt`` for that step (the impulse spread
-over the step); the ``Input`` value is held constant over the run. Integrate-and-fire
+over the step); the ``Input`` value is held constant over the run, and a node with
+several incoming edges receives their sum, as NIR defines it. Integrate-and-fire
 (``v' = r * I``) advances ``v += dt * r * I`` per step; the leaky integrator
 (``tau * v' = v_leak - v + r * I``) uses the exact solution for an input held over the step.
 
@@ -47,8 +48,7 @@ def run_nir_graph(graph, x, n_steps, dt, if_reading="nir"):
             if kind == "Input":
                 value = np.asarray(x[name], np.float64)
             else:
-                (source,) = sources[name]
-                value = _STEP[kind](node, values[source], states, name, dt, if_reading)
+                value = _STEP[kind](node, sum(values[s] for s in sources[name]), states, name, dt, if_reading)
             values[name] = value
             history[name].append(value)
     return {name: np.stack(steps, axis=1) for name, steps in history.items()}

@@ -271,15 +271,7 @@ UNSUPPORTED = {
                    "up", "Conv2DTranspose"),
     "even_same_kernel": (lambda: _conversion(keras.layers.Conv2D(2, 2, padding="same", name="even"),
                                              input_shape=(4, 4, 1)), "even", "pads both sides equally"),
-    "add": (lambda: _add_network(), "sum", "no node for Add"),
 }
-
-
-def _add_network():
-    inputs = keras.Input((4,))
-    a = keras.layers.Dense(3, activation="relu")(inputs)
-    b = keras.layers.Dense(3, activation="relu")(inputs)
-    return snnconvert.convert(keras.Model(inputs, keras.layers.Add(name="sum")([a, b])))
 
 
 @pytest.mark.parametrize("case", sorted(UNSUPPORTED))

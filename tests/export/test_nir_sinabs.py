@@ -161,3 +161,52 @@ def test_sinabs_reproduces_multiple_spikes_subtractive_reset_and_biases_exactly(
     theirs, sinabs_spikes = _run_sinabs(_per_step(to_nir(net), DT), x, 8)
     assert sinabs_spikes == {_module_name(population): 20}
     np.testing.assert_allclose(theirs[0] / DT, ours.output[0], rtol=1e-5)
+
+
+def _residual_mnist_model(images, labels):
+    """A small residual CNN trained briefly on MNIST: conv, then a block whose second
+    convolution's output is added to the first's spikes (the shortcut) before a ReLU."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((28, 28, 1))
+    first = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inputs)
+    block = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(first)
+    block = keras.layers.Conv2D(8, 3, padding="same")(block)
+    joined = keras.layers.ReLU()(keras.layers.Add()([block, first]))
+    outputs = keras.layers.Dense(10)(keras.layers.Flatten()(joined))
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(images, labels, epochs=2, batch_size=64, verbose=0)
+    return model
+
+
+@pytest.mark.slow
+def test_sinabs_sums_the_edges_of_an_exported_residual_network(data_dir, mnist_test):
+    """The shortcut is exported as a second edge into the population after the sum;
+    Sinabs (through nirtorch's executor) sums the two, so its accuracy matches
+    snnconvert's and every spike is the clipped reading's (the reference simulator)."""
+    images, labels = load_dataset("mnist", "train", data_dir=data_dir)
+    train = (images[:6000].astype(np.float32) / 255).reshape(-1, 28, 28, 1)
+    net = snnconvert.convert(_residual_mnist_model(train, labels[:6000]), scale_firing_rates=100.0)
+    graph = to_nir(net)
+    assert not any(isinstance(node, nir.Scale) for node in graph.nodes.values())
+    assert sum(target == "re_lu.neurons" for _, target in graph.edges) == 2
+
+    test_images, test_labels = mnist_test
+    n_steps = 30
+    ours = net.run(test_images, n_steps, initial_state="zeros", progress=False)
+    theirs, sinabs_spikes = _run_sinabs(_per_step(to_nir(net), DT), np.moveaxis(test_images, -1, 1), n_steps,
+                                        per_step=True)
+    accuracy = np.mean(ours.output.mean(axis=1).argmax(-1) == test_labels)
+    sinabs_accuracy = np.mean(theirs.mean(axis=1).argmax(-1) == test_labels)
+    assert accuracy > 0.8, "the comparison needs a working network"
+    assert abs(sinabs_accuracy - accuracy) <= 0.02, (sinabs_accuracy, accuracy)
+
+    reference = run_nir_graph(graph, np.moveaxis(test_images[:12], -1, 1), n_steps, DT, if_reading="clipped")
+    for population in (node.name for node in net.graph.neuron_nodes):
+        expected = reference[population] * DT
+        assert expected.sum() > 1000, "the check needs spikes"
+        assert np.mean(sinabs_spikes[_module_name(population)][:12] != expected) < 1e-4, population
+        # measured: the same spikes in the first population, about 44% fewer in the
+        # others, where Sinabs integrates negative currents (docs/export.md)
+        ours_total = ours.spikes_per_layer[net.graph[population].source]
+        assert 0.4 * ours_total < sinabs_spikes[_module_name(population)].sum() <= ours_total, population

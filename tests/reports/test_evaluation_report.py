@@ -101,3 +101,27 @@ def test_formatted_report_without_a_keras_reference_and_with_rate_neurons(mlp, m
     text = format_evaluation_report(report)
     assert "keras accuracy n/a" in text
     assert text.count("(rate)") == 2
+
+
+def test_energy_estimate_is_synaptic_ops_and_macs_at_horowitz_figures(report):
+    energy = report["energy_estimate"]
+    assert energy["snn_picojoules"] == pytest.approx(0.9 * report["synaptic_ops_per_image"])
+    assert energy["ann_picojoules"] == pytest.approx(4.6 * 62)
+    assert energy["ann_over_snn"] == pytest.approx(4.6 * 62 / (0.9 * report["synaptic_ops_per_image"]))
+    assert "not a measurement" in energy["convention"] and "Horowitz" in energy["convention"]
+    line = format_evaluation_report(report).splitlines()[4]
+    assert line.startswith("estimated energy per image: SNN ") and "ANN 285 pJ" in line
+    assert "an estimate, not a measurement" in line
+
+
+def test_energy_model_can_be_overridden(evaluated):
+    from snnconvert.reports.energy import EnergyModel, energy_estimate, format_energy
+
+    net, result = evaluated
+    eight_bit = EnergyModel(picojoules_per_accumulate=0.03, picojoules_per_mac=0.23, source="8-bit integers")
+    energy = evaluation_report(net, result, energy_model=eight_bit)["energy_estimate"]
+    assert energy["ann_picojoules"] == pytest.approx(0.23 * 62)
+    assert "8-bit integers" in energy["convention"]
+    # 2,000 synaptic ops at 0.9 pJ = 1.8 nJ, 1,000 MACs at 4.6 pJ = 4.6 nJ
+    assert format_energy(energy_estimate(2000, 1000)).startswith(
+        "estimated energy per image: SNN 1.8 nJ (2.56x less), ANN 4.6 nJ (0.9 pJ per synaptic op, 4.6 pJ per MAC")

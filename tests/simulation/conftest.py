@@ -43,37 +43,15 @@ def _chain_model():
     return model
 
 
-def _small_convnet():
-    """Conv -> Flatten -> Dense(relu) -> Dense(logits), fixed weights (mixed-sign hidden kernel)."""
-    keras.utils.set_random_seed(1234)
-    inp = keras.Input((6, 6, 1), name="img")
-    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inp)
-    x = keras.layers.Flatten(name="flat")(x)
-    x = keras.layers.Dense(12, activation="relu", name="hidden")(x)
-    out = keras.layers.Dense(3, name="logits")(x)
-    model = keras.Model(inp, out)
-    rng = np.random.default_rng(7)
-    # Biases > 0 so that most neurons are active (otherwise spike statistics are thin).
-    conv_k = rng.normal(0.2, 0.3, (3, 3, 1, 4)).astype(np.float32)
-    conv_b = np.full(4, 0.1, np.float32)
-    hid_k = rng.normal(0.0, 0.15, (64, 12)).astype(np.float32)
-    hid_b = np.full(12, 0.3, np.float32)
-    out_k = rng.normal(0.0, 0.5, (12, 3)).astype(np.float32)
-    out_b = np.zeros(3, np.float32)
-    model.get_layer("conv").set_weights([conv_k, conv_b])
-    model.get_layer("hidden").set_weights([hid_k, hid_b])
-    model.get_layer("logits").set_weights([out_k, out_b])
-    return model
-
-
 @pytest.fixture(scope="session")
 def chain_model():
     return _chain_model()
 
 
 @pytest.fixture(scope="session")
-def convnet():
-    return _small_convnet()
+def convnet(make_convnet):
+    """The shared small CNN (tests/conftest.py), hidden layer of 12."""
+    return make_convnet()
 
 
 @pytest.fixture(scope="session")

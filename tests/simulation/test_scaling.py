@@ -24,25 +24,10 @@ DT, N_STEPS = 0.01, 200
 
 
 @pytest.fixture(scope="module")
-def model():
-    keras.utils.set_random_seed(5)
-    inp = keras.Input((6, 6, 1))
-    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inp)
-    x = keras.layers.Flatten(name="flat")(x)
-    x = keras.layers.Dense(10, activation="relu", name="hidden")(x)
-    out = keras.layers.Dense(3, name="logits")(x)
-    model = keras.Model(inp, out)
-    rng = np.random.default_rng(7)
-    model.get_layer("conv").set_weights(
-        [rng.normal(0.2, 0.3, (3, 3, 1, 4)).astype(np.float32), np.full(4, 0.1, np.float32)]
-    )
-    model.get_layer("hidden").set_weights(
-        [np.abs(rng.normal(0, 0.04, (64, 10))).astype(np.float32), np.full(10, 0.05, np.float32)]
-    )
-    model.get_layer("logits").set_weights(
-        [rng.normal(0, 0.5, (10, 3)).astype(np.float32), np.zeros(3, np.float32)]
-    )
-    return model
+def model(make_convnet):
+    """The shared small CNN (tests/conftest.py) with the non-negative hidden kernel
+    the bounds above need."""
+    return make_convnet(hidden=10, hidden_std=0.04, hidden_bias=0.05, nonnegative_hidden=True)
 
 
 @pytest.fixture(scope="module")
