@@ -185,13 +185,15 @@ def main(argv=None):
         return 2
 
 
-_PARAMETER = re.compile(r"`(\w+)`|\b(\w+)=")
+# A parameter the way the API's checks name it: in backquotes, or as the value received.
+_PARAMETER = re.compile(r"`(\w+)`|(?<=Received: )(\w+)=")
 
 
 def in_flag_terms(message):
-    """``message`` with the Python API's parameter names (```n_steps```, ``n_steps=0``)
-    replaced by the flags that set them (```--n-steps```, ``--n-steps=0``): an error from
-    the API reaches a user who typed flags."""
+    """``message`` with the Python API's parameter names (```n_steps```, ``Received:
+    n_steps=0``) replaced by the flags that set them (```--n-steps```, ``Received:
+    --n-steps=0``): an error from the API reaches a user who typed flags. Other mentions
+    stay: they are advice about the Python API itself (e.g. for a model only Python can load)."""
     def flag(match):
         name = match.group(1) or match.group(2)
         if name not in options.FLAGS:
