@@ -33,14 +33,14 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
-    from snnconvert.calibration import Calibration, calibrate
-    from snnconvert.conversion import convert
-    from snnconvert.errors import ConversionError, ModelLoadError
-    from snnconvert.export import export_nir
-    from snnconvert.loading import load_keras_model
-    from snnconvert.network import SpikingNetwork
-    from snnconvert.neurons import LIF, LIFRate, NeuronType, RectifiedLinear, SpikingRectifiedLinear
-    from snnconvert.synapses import Lowpass
+    from snnconvert.calibration import Calibration, calibrate  # noqa: F401
+    from snnconvert.conversion import convert  # noqa: F401
+    from snnconvert.errors import ConversionError, ModelLoadError  # noqa: F401
+    from snnconvert.export import export_nir  # noqa: F401
+    from snnconvert.loading import load_keras_model  # noqa: F401
+    from snnconvert.network import SpikingNetwork  # noqa: F401
+    from snnconvert.neurons import LIF, LIFRate, NeuronType, RectifiedLinear, SpikingRectifiedLinear  # noqa: F401
+    from snnconvert.synapses import Lowpass  # noqa: F401
 
 
 def __getattr__(name):

@@ -127,6 +127,12 @@ def _resolve_dependent_options(args):
             raise ValueError(f"{_flag(key)} only applies with --scale auto.")
     if getattr(args, "input_encoding", None) == "poisson":
         args.max_rate = options.DEFAULT_MAX_RATE if args.max_rate is None else args.max_rate
+        if args.max_rate * args.dt > 1:
+            raise ValueError(
+                f"--max-rate x --dt must be <= 1: an input fires at most one spike per step. Received: "
+                f"--max-rate {args.max_rate:g} with --dt {args.dt:g}. Lower --max-rate to at most {1 / args.dt:g}, "
+                "or shorten --dt."
+            )
     elif getattr(args, "max_rate", None) is not None:
         raise ValueError("--max-rate only applies with --input-encoding poisson.")
     for key, (readout, default) in _READOUT_OPTIONS.items():
