@@ -7,6 +7,7 @@
 """
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -44,9 +45,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
 
 
 def __getattr__(name):
-    if name not in _EXPORTS:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f"{__name__}.{name}")  # e.g. snnconvert.neurons, as when imported eagerly
+    else:
         raise AttributeError(f"module 'snnconvert' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 
