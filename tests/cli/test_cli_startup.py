@@ -243,3 +243,20 @@ def test_evaluate_calibrates_by_default(capsys, tiny, tmp_path):
     report = json.loads(report_path.read_text())
     assert report["scale"] == "auto" and report["synapse"] is None
     assert report["calibration"]["n_samples"] == 40
+
+
+def test_the_kernels_are_built_before_any_progress_bar(capsys, tiny, monkeypatch):
+    """Building them prints a note; inside a bar it would break the bar's line."""
+    from snnconvert.simulation import kernels
+
+    available = kernels.available
+
+    def announcing():
+        print("snnconvert: compiling its CPU kernels", file=sys.stderr)
+        return available()
+
+    monkeypatch.setattr(kernels, "available", announcing)
+    code, _, err = run(capsys, "evaluate", tiny.model_path, "--dataset", tiny.data_path, "--n-steps", 3)
+    assert code == 0
+    lines = err.splitlines()
+    assert lines[0] == "snnconvert: compiling its CPU kernels" and "simulating" in err
