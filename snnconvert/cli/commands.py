@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from snnconvert.calibration import calibrate
+from snnconvert.cli.options import CALIBRATION_SAMPLES  # noqa: F401  (kept importable from here)
 from snnconvert.cli.strategies import make_strategy
 from snnconvert.conversion import convert
 from snnconvert.data.datasets import DATASETS
@@ -17,10 +18,6 @@ from snnconvert.loading import load_keras_model
 from snnconvert.reports.evaluation import evaluation_report, format_evaluation_report
 from snnconvert.reports.layers import format_layer_rows, layer_rows
 from snnconvert.reports.sweep import plot_sweep, run_sweep
-
-# Samples drawn for --scale auto: on the MNIST CNN, 1,000 images give each layer's
-# 99.9th percentile within about 1 % of the value on all 60,000.
-CALIBRATION_SAMPLES = 1000
 
 
 def inspect(args):
@@ -36,6 +33,7 @@ def inspect(args):
 def evaluate(args):
     # First: a multi-worker strategy must start before anything else runs TensorFlow ops.
     strategy, replicas = make_strategy(args.strategy)
+    _build_kernels()
     model = load_keras_model(args.model)
     # Converted before the data is read: the model's own problems (e.g. an input of
     # unknown size) are reported before any mismatch between it and the data.
@@ -66,6 +64,7 @@ def evaluate(args):
 def sweep(args):
     # First, as in evaluate: a multi-worker strategy must start before any TensorFlow op.
     strategy, replicas = make_strategy(args.strategy)
+    _build_kernels()
     model = load_keras_model(args.model)
     convert(model, **_conversion_options(args))  # the model's own problems first, as in evaluate
     x, y, own_scale = _load_data(args, model)
@@ -81,8 +80,9 @@ def sweep(args):
         # A resumed sweep must have been calibrated the same way.
         settings["calibration"] = {"source": calibration.source, "percentile": calibration.percentile,
                                    "target_rate": args.target_rate, "n_samples": calibration.n_samples}
+    synapses = {} if args.synapse is None else {"synapses": args.synapse}  # none given: the API's default
     rows = run_sweep(
-        model, x, y, scales=args.scale, synapses=args.synapse, n_steps=args.n_steps,
+        model, x, y, scales=args.scale, n_steps=args.n_steps, **synapses,
         output=args.output, batch_size=args.batch_size, progress=not args.quiet,
         readout=args.readout, readout_steps=args.readout_steps, readout_tau=args.readout_tau, dt=args.dt,
         initial_state=args.initial_state, settings=settings, conversion_options=_conversion_options(args),
@@ -120,11 +120,22 @@ def _load_data(args, model):
 def _convert(args, model):
     """``(network, calibration)``: the network with --scale (calibrated for auto; else ``None``)."""
     options = _conversion_options(args)
+    if args.synapse is not None:  # else the API's default
+        options["synapse"] = args.synapse
     if args.scale != "auto":
-        return convert(model, scale_firing_rates=args.scale, synapse=args.synapse, **options), None
+        return convert(model, scale_firing_rates=args.scale, **options), None
     convert(model, **options)  # the model's own problems before any data is read
     calibration = _calibration(args, model)
-    return convert(model, scale_firing_rates=calibration, synapse=args.synapse, **options), calibration
+    return convert(model, scale_firing_rates=calibration, **options), calibration
+
+
+def _build_kernels():
+    """Compile the CPU kernels now if they are not cached, so that the note saying so gets
+    its own line instead of breaking into a progress bar. After the strategy: this lists
+    the devices, which a multi-worker strategy must be created before."""
+    from snnconvert.simulation import kernels
+
+    kernels.available()
 
 
 def _encoding_options(args):

@@ -111,7 +111,7 @@ def test_a_named_dataset_calibrates_on_its_training_split(capsys):
 @pytest.mark.parametrize("options, fragment", [
     (["--calibration-samples", "0"], "--calibration-samples"),
     (["--percentile", "0"], "percentile"),
-    (["--target-rate", "fast"], "target_rate"),
+    (["--target-rate", "fast"], "--target-rate"),
 ])
 def test_bad_calibration_options_give_one_error_line(capsys, tiny, options, fragment):
     code, _, err = run(capsys, "evaluate", tiny.model_path, "--dataset", tiny.data_path, "--scale", "auto",

@@ -45,7 +45,7 @@ def test_inspect_prints_every_layer(capsys, tiny):
 
 
 def test_inspect_rate_neurons_without_synapse(capsys, tiny):
-    code, out, _ = run(capsys, "inspect", tiny.model_path, "--neuron-type", "rate", "--synapse", 0)
+    code, out, _ = run(capsys, "inspect", tiny.model_path, "--neuron-type", "rate", "--synapse", 0, "--scale", 10)
     assert code == 0
     relu = next(line for line in out.splitlines() if line.startswith("relu "))
     assert relu.split()[2:] == ["Neuron", "12", "RectifiedLinear", "10", "0"]  # no synapse column
@@ -57,7 +57,7 @@ def test_inspect_rate_neurons_without_synapse(capsys, tiny):
 def test_evaluate_prints_both_accuracies_and_writes_the_same_json_as_the_api(capsys, tiny, tmp_path):
     report_path = tmp_path / "report.json"
     code, out, err = run(capsys, "evaluate", tiny.model_path, "--dataset", tiny.data_path, "--scale", 100,
-                         "--output", report_path, "--quiet")
+                         "--synapse", 0.005, "--output", report_path, "--quiet")
     assert code == 0 and err == ""
     report = json.loads(report_path.read_text())
     expected_keras = keras_accuracy(tiny.model, tiny.images, tiny.labels)

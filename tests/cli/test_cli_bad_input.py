@@ -159,17 +159,17 @@ def test_data_that_is_not_real_numbers(capsys, tiny, tmp_path, images):
 
 # --------------------------------------------------------------------- options
 OPTION_CASES = [
-    ("evaluate", ["--dt", "-0.001"], ["`dt`", "dt=-0.001"]),
-    ("evaluate", ["--dt", "inf"], ["`dt`", "dt=inf"]),
-    ("sweep", ["--dt", "0"], ["`dt`", "dt=0.0"]),
-    ("evaluate", ["--n-steps", "-5"], ["`n_steps`", "n_steps=-5"]),
-    ("sweep", ["--n-steps", "5", "0"], ["`n_steps`", "n_steps=0"]),
-    ("sweep", ["--synapse", "0", "-1"], ["`synapse`", "synapse=-1.0"]),
-    ("inspect", ["--synapse", "-1"], ["`synapse`", "synapse=-1.0"]),
-    ("evaluate", ["--scale", "nan"], ["`scale_firing_rates`", "nan"]),
-    ("evaluate", ["--scale", "inf"], ["`scale_firing_rates`", "inf"]),
-    ("sweep", ["--scale", "10", "-1"], ["`scale_firing_rates`", "-1.0"]),
-    ("sweep", ["--batch-size", "-1"], ["`batch_size`", "batch_size=-1"]),
+    ("evaluate", ["--dt", "-0.001"], ["--dt", "Received: --dt -0.001"]),
+    ("evaluate", ["--dt", "inf"], ["--dt", "Received: --dt inf"]),
+    ("sweep", ["--dt", "0"], ["--dt", "Received: --dt 0"]),
+    ("evaluate", ["--n-steps", "-5"], ["--n-steps", "Received: --n-steps -5"]),
+    ("sweep", ["--n-steps", "5", "0"], ["--n-steps", "Received: --n-steps 0"]),
+    ("sweep", ["--synapse", "0", "-1"], ["--synapse", "Received: --synapse -1"]),
+    ("inspect", ["--synapse", "-1"], ["--synapse", "Received: --synapse -1"]),
+    ("evaluate", ["--scale", "nan"], ["--scale", "nan"]),
+    ("evaluate", ["--scale", "inf"], ["--scale", "inf"]),
+    ("sweep", ["--scale", "10", "-1"], ["--scale", "Received: --scale -1"]),
+    ("sweep", ["--batch-size", "-1"], ["--batch-size", "Received: --batch-size -1"]),
 ]
 
 

@@ -49,7 +49,7 @@ def test_scale_must_be_positive(capsys, tiny, tmp_path, command, scale):
     data = [] if command == "inspect" else ["--dataset", tiny.data_path, "--quiet"]
     output = ["--output", tmp_path / "s.csv"] if command == "sweep" else []
     assert_one_error_line(capsys, [command, tiny.model_path, *data, *output, "--scale", scale],
-                          "scale_firing_rates", f"{float(scale)}")
+                          f"--scale {float(scale):g}")
 
 
 @pytest.mark.parametrize("command", ["evaluate", "sweep"])
@@ -57,7 +57,7 @@ def test_n_steps_zero(capsys, tiny, tmp_path, command):
     output = ["--output", tmp_path / "s.csv"] if command == "sweep" else []
     captured = assert_one_error_line(capsys, [command, tiny.model_path, "--dataset", tiny.data_path, *output,
                                               "--n-steps", "0", "--quiet"])
-    assert captured.err == "snnconvert: error: `n_steps` must be >= 1. Received: n_steps=0\n"
+    assert captured.err == "snnconvert: error: --n-steps must be >= 1. Received: --n-steps 0\n"
 
 
 @pytest.mark.parametrize("synapse", ["-0.005", "nan"])
@@ -68,11 +68,11 @@ def test_synapse_must_be_a_positive_number_or_zero(capsys, tiny, synapse):
 
 @pytest.mark.parametrize("option, value, name", [
     ("--n-test", "0", "--n-test"),
-    ("--pixel-scale", "0", "pixel_scale"),
-    ("--pixel-scale", "-255", "pixel_scale"),
-    ("--batch-size", "0", "batch_size"),
-    ("--dt", "0", "dt"),
-    ("--readout-steps", "0", "readout_steps"),
+    ("--pixel-scale", "0", "--pixel-scale"),
+    ("--pixel-scale", "-255", "--pixel-scale"),
+    ("--batch-size", "0", "--batch-size"),
+    ("--dt", "0", "--dt"),
+    ("--readout-steps", "0", "--readout-steps"),
 ])
 def test_other_nonsensical_numbers(capsys, tiny, option, value, name):
     argv = ["evaluate", tiny.model_path, "--dataset", tiny.data_path, option, value, "--quiet"]

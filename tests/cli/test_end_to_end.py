@@ -77,7 +77,7 @@ def test_module_run_on_the_shipped_digits_model(tmp_path):
 def test_digits_rate_mode_gives_exactly_the_keras_accuracy(capsys):
     pytest.importorskip("sklearn")
     code = main(["evaluate", str(MODELS / "digits_mlp.h5"), "--dataset", "digits", "--neuron-type", "rate",
-                 "--synapse", "0", "--n-steps", "2", "--quiet"])
+                 "--scale", "10", "--synapse", "0", "--n-steps", "2", "--quiet"])
     out = capsys.readouterr().out
     assert code == 0
     expected = _digits_keras_accuracy()

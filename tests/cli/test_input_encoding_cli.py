@@ -20,8 +20,8 @@ def api_accuracy(tiny, n_steps, **options):
 def test_evaluate_with_poisson_input_matches_the_api(capsys, tiny, tmp_path):
     report_path = tmp_path / "report.json"
     code, out, err = run(capsys, "evaluate", tiny.model_path, "--dataset", tiny.data_path, "--scale", 100,
-                         "--n-steps", 20, "--input-encoding", "poisson", "--max-rate", 500, "--quiet",
-                         "--output", report_path)
+                         "--synapse", 0.005, "--n-steps", 20, "--input-encoding", "poisson", "--max-rate", 500,
+                         "--quiet", "--output", report_path)
     assert code == 0, err
     report = json.loads(report_path.read_text())
     expected = api_accuracy(tiny, 20, input_encoding="poisson", max_rate=500)
@@ -35,7 +35,8 @@ def test_evaluate_with_poisson_input_matches_the_api(capsys, tiny, tmp_path):
 def test_poisson_without_max_rate_uses_the_default(capsys, tiny, tmp_path):
     report_path = tmp_path / "report.json"
     code, _, err = run(capsys, "evaluate", tiny.model_path, "--dataset", tiny.data_path, "--scale", 100,
-                       "--n-steps", 10, "--input-encoding", "poisson", "--quiet", "--output", report_path)
+                       "--synapse", 0.005, "--n-steps", 10, "--input-encoding", "poisson", "--quiet",
+                       "--output", report_path)
     assert code == 0, err
     report = json.loads(report_path.read_text())
     assert report["max_rate"] == 1000
@@ -45,8 +46,8 @@ def test_poisson_without_max_rate_uses_the_default(capsys, tiny, tmp_path):
 def test_sweep_passes_the_encoding_to_every_run(capsys, tiny, tmp_path):
     csv_path = tmp_path / "sweep.csv"
     code, _, err = run(capsys, "sweep", tiny.model_path, "--dataset", tiny.data_path, "--scale", 100,
-                       "--n-steps", 10, 20, "--input-encoding", "poisson", "--max-rate", 500, "--quiet",
-                       "--output", csv_path)
+                       "--synapse", 0.005, "--n-steps", 10, 20, "--input-encoding", "poisson", "--max-rate", 500,
+                       "--quiet", "--output", csv_path)
     assert code == 0, err
     with open(csv_path) as file:
         rows = list(csv.DictReader(file))
@@ -55,13 +56,13 @@ def test_sweep_passes_the_encoding_to_every_run(capsys, tiny, tmp_path):
         assert float(row["accuracy"]) == api_accuracy(tiny, n_steps, input_encoding="poisson", max_rate=500).accuracy
     # A resume with another encoding would mix rows made differently: refused.
     code, _, err = run(capsys, "sweep", tiny.model_path, "--dataset", tiny.data_path, "--scale", 100,
-                       "--n-steps", 10, 20, "--quiet", "--output", csv_path)
+                       "--synapse", 0.005, "--n-steps", 10, 20, "--quiet", "--output", csv_path)
     assert code == 2 and "settings" in err.lower()
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--max-rate", 500], "--max-rate only applies with --input-encoding poisson"),
-    (["--input-encoding", "poisson", "--max-rate", 2000], "max_rate=2000 Hz, dt=0.001 s"),
+    (["--input-encoding", "poisson", "--max-rate", 2000], "--max-rate 2000 with --dt 0.001"),
     (["--input-encoding", "poisson", "--pixel-scale", 100], "[0, 1]"),
 ])
 def test_bad_encoding_options_are_refused(capsys, tiny, argv, message):
