@@ -1,8 +1,11 @@
 """snnconvert: turn trained Keras models into spiking neural networks and run them.
 
     >>> import snnconvert
-    >>> net = snnconvert.convert("model.h5", scale_firing_rates=10, synapse=0.005)
-    >>> result = net.evaluate(x_test, y_test, n_steps=30, batch_size=100)
+    >>> from snnconvert.data import load_images
+    >>> x_train, _ = load_images("mnist", "train", n=1000)
+    >>> x_test, y_test = load_images("mnist", "test", n=500)
+    >>> net = snnconvert.convert("models/mnist_cnn.h5", scale_firing_rates="auto", calibration_data=x_train)
+    >>> result = net.evaluate(x_test, y_test, n_steps=16)
     >>> result.accuracy, result.spikes_per_layer
 """
 
@@ -10,7 +13,7 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from snnconvert._version import __version__
 
 # Public name -> the module that defines it. Imported on first use (PEP 562): most of
 # them load TensorFlow, which the command line must not wait for to answer --help.
@@ -20,6 +23,7 @@ _EXPORTS = {
     "convert": "snnconvert.conversion",
     "ConversionError": "snnconvert.errors",
     "ModelLoadError": "snnconvert.errors",
+    "ExportError": "snnconvert.errors",
     "export_nir": "snnconvert.export",
     "load_keras_model": "snnconvert.loading",
     "SpikingNetwork": "snnconvert.network",
@@ -36,7 +40,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from snnconvert.calibration import Calibration, calibrate  # noqa: F401
     from snnconvert.conversion import convert  # noqa: F401
-    from snnconvert.errors import ConversionError, ModelLoadError  # noqa: F401
+    from snnconvert.errors import ConversionError, ExportError, ModelLoadError  # noqa: F401
     from snnconvert.export import export_nir  # noqa: F401
     from snnconvert.loading import load_keras_model  # noqa: F401
     from snnconvert.network import SpikingNetwork  # noqa: F401

@@ -17,6 +17,7 @@ from snnconvert.data.sources import check_npz_arrays, load_labelled_data
 from snnconvert.loading import load_keras_model
 from snnconvert.reports.evaluation import evaluation_report, format_evaluation_report
 from snnconvert.reports.layers import format_layer_rows, layer_rows
+from snnconvert._tables import format_table
 from snnconvert.reports.sweep import plot_sweep, run_sweep
 
 
@@ -88,14 +89,14 @@ def sweep(args):
         initial_state=args.initial_state, settings=settings, conversion_options=_conversion_options(args),
         strategy=strategy, **_encoding_options(args), **calibration_options,
     )
-    header = (f"{'scale':>8} {'synapse':>8} {'steps':>6} {'accuracy':>9} {'spikes/img':>11} "
-              f"{'synops/img':>12} {'t-to-acc':>8} {'time s':>7}")
-    print(header)
-    for row in rows:
-        scale = row["scale"] if isinstance(row["scale"], str) else f"{row['scale']:g}"
-        print(f"{scale:>8} {row['synapse']:>8g} {row['n_steps']:>6d} {row['accuracy']:>9.2%} "
-              f"{row['spikes_per_image']:>11,.0f} {row['synaptic_ops_per_image']:>12,.0f} "
-              f"{row['time_to_accuracy_steps']:>8d} {row['wall_time_s']:>7.1f}")
+    header = ("scale", "synapse", "steps", "accuracy", "spikes/img", "synops/img", "t-to-acc", "time s")
+    table = [
+        (row["scale"] if isinstance(row["scale"], str) else f"{row['scale']:g}", f"{row['synapse']:g}",
+         row["n_steps"], f"{row['accuracy']:.2%}", f"{row['spikes_per_image']:,.0f}",
+         f"{row['synaptic_ops_per_image']:,.0f}", row["time_to_accuracy_steps"], f"{row['wall_time_s']:.1f}")
+        for row in rows
+    ]
+    print("\n".join(format_table(header, table)))
     print(f"keras accuracy {rows[0]['keras_accuracy']:.2%}; rows in {args.output}")
     if args.plot:
         plot_sweep(rows, args.plot)
