@@ -30,7 +30,6 @@ from snnconvert.ir import (
     ReshapeNode,
     SynapseNode,
 )
-from snnconvert.neurons.rectified import SpikingRectifiedLinear
 
 _WEIGHTED = (DenseNode, ConvolutionNode)
 # linear nodes with one input that a spike amplitude passes through unchanged in kind
@@ -58,9 +57,9 @@ def plan_scale_folding(graph):
     for node in graph:
         if not isinstance(node, NeuronNode) or not node.spiking:
             continue
-        # a LIF population's gain divides its time constants instead (nir_neurons)
-        is_relu = isinstance(node.neuron_type, SpikingRectifiedLinear)
-        source = _sole_weighted_source(graph, node) if is_relu else None
+        # only a gain that scales the input current moves into the weights (a LIF
+        # population's divides its time constants instead)
+        source = _sole_weighted_source(graph, node) if node.neuron_type.linear_gain else None
         if source is not None and node.gain != 1:
             folding._multiply_weight(source, node.gain)
             folding.bias_factor[source] = node.gain
