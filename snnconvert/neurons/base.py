@@ -36,9 +36,10 @@ UNIT_RESPONSE = Response()
 
 class KernelUse(NamedTuple):
     """How snnconvert's compiled kernel (``kernels.integrate_spiking_relu``) runs a
-    population's update: ``rectify``, the kernel applies ``max(gain * J, 0)`` itself
-    (otherwise the simulator passes it the response computed by TensorFlow); ``signed``,
-    negative spikes are counted by their magnitude."""
+    population's update, as the kernel's own options: ``rectify``, the kernel applies
+    ``max(gain * J, 0)`` itself (otherwise the simulator passes it the neuron's
+    :meth:`NeuronType.drive`, computed by TensorFlow); ``signed``, negative spikes are
+    counted by their magnitude. A new kernel option is a new field here."""
 
     rectify: bool
     signed: bool
@@ -59,7 +60,7 @@ class NeuronType(abc.ABC):
     * ``rectified``: its response takes Keras's rectifier options (LeakyReLU slope,
       threshold, ceiling); otherwise only a plain ReLU is converted to it.
     * ``closed_form``: for a current held since the first step, the spikes emitted up to
-      step ``t`` are ``floor(v0 + t * response(J) * dt)`` (``v0`` the initial voltage), as
+      step ``t`` are ``floor(v0 + t * drive(J) * dt)`` (``v0`` the initial voltage), as
       :meth:`cumulative_counts_constant` computes them; the simulator then compiles them
       with XLA and may time each spike to scatter it into the next layer.
     * ``linear_gain``: the response is ``rectifier(gain * J)``-like, so the gain can move
@@ -125,6 +126,12 @@ class NeuronType(abc.ABC):
         """How the compiled kernel runs this type's update for a population with
         ``rectifier`` (a :class:`KernelUse`), or ``None`` if it cannot."""
         return None
+
+    def drive(self, current, response):
+        """The voltage rise per second at each step for ``current``, which the compiled
+        kernel integrates when it does not apply the response itself (a
+        :class:`KernelUse` without ``rectify``)."""
+        return response(current)
 
     def signed_spikes(self, rectifier):
         """Whether a population with ``rectifier`` can emit negative spikes."""

@@ -90,8 +90,9 @@ def kernel_use(node):
 def _advance_with_kernel(node, current, state, n_steps, dt, use):
     if not use.rectify:
         # The neuron's response (e.g. Keras's rectifier options) is evaluated here; the kernel integrates it.
-        current = Signal(Response(node.gain, node.rectifier)(current.per_step().tensor), temporal=True)
-    output, counts, state, _ = _integrate(node, current, state, n_steps, dt, rectify=use.rectify, signed=use.signed)
+        drive = node.neuron_type.drive(current.per_step().tensor, Response(node.gain, node.rectifier))
+        current = Signal(drive, temporal=True)
+    output, counts, state, _ = _integrate(node, current, state, n_steps, dt, **use._asdict())
     return output, counts, state
 
 
@@ -111,7 +112,7 @@ def advance_filtered_neurons(synapse_node, synapse_state, node, current, state, 
     Returns ``(output, activity, state, synapse_state)``."""
     use = kernel_use(node)
     return _integrate(
-        node, current, state, n_steps, dt, rectify=use.rectify, signed=use.signed,
+        node, current, state, n_steps, dt, **use._asdict(),
         synapse_state=synapse_state, decay=tf.constant(synapse_node.synapse.decay(dt), tf.float32),
         offset=None if offset is None else tf.constant(offset, tf.float32),
     )

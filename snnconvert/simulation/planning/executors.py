@@ -124,7 +124,7 @@ def run_firing_projection(step, inputs, state, window):
     def unflat(tensor):
         return tf.reshape(tensor, tf.shape(state.voltage))
 
-    increment = flat(Response(population.gain, population.rectifier)(current.tensor) * dt)
+    increment = flat(population.neuron_type.drive(current.tensor, Response(population.gain, population.rectifier)) * dt)
     flat_state = SpikingState(flat(state.voltage), flat(state.initial), state.elapsed)
     before, after = events.emitted_before_and_after(increment, flat_state, n_steps)
     slots = tf.cast(batch * n_steps * population.size, tf.float32)
