@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING
 
-from snnconvert._version import __version__
+from snnconvert._version import __version__  # noqa: F401  (the one place it is written)
 
 # Public name -> the module that defines it. Imported on first use (PEP 562): most of
 # them load TensorFlow, which the command line must not wait for to answer --help.

@@ -100,7 +100,7 @@ class ConversionContext:
         else of the conversion's neuron type."""
         key = self.scoped(layer.name)
         neuron_type = neuron_type or self.neuron_type
-        if not rectifier.is_plain and not getattr(neuron_type, "rectified", False):
+        if not rectifier.is_plain and not neuron_type.rectified:
             raise ConversionError(
                 f"Layer {layer.name!r} ({type(layer).__name__}) is a ReLU with options ({rectifier}), "
                 f"which {type(neuron_type).__name__} neurons cannot reproduce; they replace plain "

@@ -42,7 +42,6 @@ from snnconvert.ir import (
     SpikingGraph,
     SynapseNode,
 )
-from snnconvert.neurons.rectified import SpikingRectifiedLinear
 
 _WEIGHTED = (DenseNode, ConvolutionNode)
 # linear nodes with one input that a spike amplitude passes through unchanged in kind
@@ -96,7 +95,9 @@ def _fold_gains(graph: SpikingGraph, folding: ScaleFolding) -> dict[str, float]:
     sum_gains = {}
     for node in graph.neuron_nodes:
         # a LIF population's gain divides its time constants instead (nir_neurons)
-        if not node.spiking or not isinstance(node.neuron_type, SpikingRectifiedLinear):
+        # only a gain that scales the input current moves into the weights (a LIF
+        # population's divides its time constants instead)
+        if not node.spiking or not node.neuron_type.linear_gain:
             continue
         source = _sole_source(graph, node, _WEIGHTED)
         if source is not None:

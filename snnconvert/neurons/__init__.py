@@ -1,27 +1,25 @@
 """Neuron models: rectified linear (rate and spiking) and leaky integrate-and-fire.
 
 See :mod:`snnconvert.neurons.rectified` and :mod:`snnconvert.neurons.lif` for the
-conventions each follows.
+conventions each follows, and :class:`NeuronType` for what a new type provides.
 """
 
 from snnconvert._validation import short_repr
-from snnconvert.neurons.base import NeuronType
+from snnconvert.neurons.base import KernelUse, NeuronType, NotExportable, Response
 from snnconvert.neurons.lif import LIF, LIFRate, LIFState
-from snnconvert.neurons.rectified import (
-    RectifiedLinear,
-    SpikingRectifiedLinear,
-    SpikingState,
-    drive,
-    rectify,
-)
+from snnconvert.neurons.rectified import RectifiedLinear, SpikingRectifiedLinear, SpikingState
+from snnconvert.neurons.response import drive, rectify
 
 __all__ = [
     "LIF",
     "LIFRate",
     "LIFState",
+    "KernelUse",
     "NEURON_TYPES",
     "NeuronType",
+    "NotExportable",
     "RectifiedLinear",
+    "Response",
     "SpikingRectifiedLinear",
     "SpikingState",
     "as_neuron_type",

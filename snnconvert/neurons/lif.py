@@ -17,12 +17,14 @@ strongly driven neurons would fire faster than ``1 / dt`` and saturate there, an
 simulator warns.
 """
 
+import warnings
 from typing import NamedTuple
 
+import numpy as np
 import tensorflow as tf
 
 from snnconvert._validation import check_positive_number
-from snnconvert.neurons.base import NeuronType, values_per_step
+from snnconvert.neurons.base import UNIT_RESPONSE, NeuronType, NotExportable, Response, values_per_step
 
 
 class LIFState(NamedTuple):
@@ -48,9 +50,11 @@ class LIFRate(NeuronType):
     def _parameters(self):
         return {"tau_rc": self.tau_rc, "tau_ref": self.tau_ref, "amplitude": self.amplitude}
 
-    def rates(self, current, gain=1.0):
-        """Firing rate (Hz, before amplitude) for an input current; ``gain`` divides
-        the time constants, multiplying the rates by exactly ``gain``."""
+    def rates(self, current, response=UNIT_RESPONSE):
+        """Firing rate (Hz, before amplitude) for an input current; the response's
+        gain (or ``response`` itself, a number) divides the time constants, multiplying
+        the rates by exactly the gain."""
+        gain = _gain(response)
         tau_rc, tau_ref = self.tau_rc / gain, self.tau_ref / gain
         above = current > 1
         excess = tf.where(above, current - 1, tf.ones_like(current))
@@ -69,9 +73,32 @@ class LIF(LIFRate):
         voltage = tf.convert_to_tensor(voltage, tf.float32)
         return LIFState(voltage, tf.zeros_like(voltage))
 
-    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, gain=1.0):
+    def check_step(self, population, gain, dt):
+        if self.tau_ref / gain < dt:
+            warnings.warn(
+                f"Population {population!r}: with scale_firing_rates={gain:g} its refractory period "
+                f"({self.tau_ref / gain:.3g} s) is shorter than dt ({dt:g} s), so neurons driven hard "
+                "would fire more than once per step; LIF neurons cannot, and saturate at 1/dt. Lower the "
+                "scale or dt.",
+                stacklevel=4,
+            )
+
+    def to_nir(self, nir, shape, gain):
+        if self.tau_ref > 0:
+            raise NotExportable(
+                f"its LIF neurons have a refractory period (tau_ref={self.tau_ref:g} s) and NIR's LIF "
+                "has none; convert with neuron_type=snnconvert.LIF(tau_ref=0) to export."
+            )
+        ones, zeros = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+        # The gain divides the time constants (see the module's notes), so it stays here.
+        return nir.LIF(tau=np.full(shape, self.tau_rc / gain, np.float32), r=ones, v_leak=zeros,
+                       v_threshold=ones, v_reset=zeros)
+
+    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, response=UNIT_RESPONSE):
         """Spikes emitted up to each step ``[batch, steps, ...]`` and the new state, for
-        a current ``[batch, steps, ...]`` (its running sum if ``current_is_cumulative``)."""
+        a current ``[batch, steps, ...]`` (its running sum if ``current_is_cumulative``);
+        the response's gain (or ``response``, a number) divides the time constants."""
+        gain = _gain(response)
         tau_rc, tau_ref = self.tau_rc / gain, self.tau_ref / gain
         voltage, refractory = state
         emitted = tf.zeros_like(voltage)
@@ -91,3 +118,12 @@ class LIF(LIFRate):
             emitted = emitted + tf.cast(spiked, tf.float32)
             running.append(emitted)
         return tf.stack(running, axis=1), LIFState(voltage, refractory)
+
+
+def _gain(response):
+    """The gain of a :class:`~snnconvert.neurons.base.Response` as a float32 tensor (so
+    that the time constants are divided in float32, as the simulator always did), or
+    ``response`` itself if it is a number."""
+    if isinstance(response, Response):
+        return tf.convert_to_tensor(response.gain, tf.float32)
+    return response

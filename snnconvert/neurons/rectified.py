@@ -31,19 +31,26 @@ even when the voltage lands exactly on a threshold.
 
 from typing import NamedTuple
 
+import numpy as np
 import tensorflow as tf
 
-from snnconvert.neurons.base import NeuronType, differences, values_per_step
+from snnconvert.neurons.base import UNIT_RESPONSE, KernelUse, NeuronType, values_per_step
+from snnconvert.neurons.response import drive, rectify  # noqa: F401  (their home before neurons.response)
 
 
 class RectifiedLinear(NeuronType):
     """Rate ReLU: the non-spiking twin used to check a conversion against Keras."""
 
     rectified = True  # its response is a Rectifier (ReLU with Keras's options)
+    linear_gain = True
 
-    def rates(self, current, response=tf.nn.relu):
+    def rates(self, current, response=UNIT_RESPONSE):
         """Firing rate (before amplitude) for an input current of any shape."""
         return response(current)
+
+    def signed_spikes(self, rectifier):
+        # A leaky rectifier drives the voltage down: "negative spikes".
+        return rectifier.signed
 
 
 class SpikingState(NamedTuple):
@@ -65,11 +72,11 @@ class SpikingState(NamedTuple):
         return cls(voltage, voltage, tf.constant(0.0))
 
 
-class SpikingRectifiedLinear(NeuronType):
+class SpikingRectifiedLinear(RectifiedLinear):
     """Integrate-and-fire ReLU with subtractive reset and multiple spikes per step."""
 
     spiking = True
-    rectified = True
+    closed_form = True
 
     def rate_twin(self):
         return RectifiedLinear(**self._parameters())
@@ -77,8 +84,13 @@ class SpikingRectifiedLinear(NeuronType):
     def start(self, voltage):
         return SpikingState.start(voltage)
 
-    def rates(self, current, response=tf.nn.relu):
-        return response(current)
+    def kernel_use(self, rectifier):
+        # The kernel is this very update; any other rectifier's response is computed first.
+        return KernelUse(rectify=rectifier.is_plain, signed=rectifier.signed)
+
+    def to_nir(self, nir, shape, gain):
+        return nir.IF(r=np.full(shape, gain, np.float32), v_threshold=np.ones(shape, np.float32),
+                      v_reset=np.zeros(shape, np.float32))
 
     def spike_counts(self, current, state, dt):
         """Spikes per step for a current that varies over time.
@@ -99,7 +111,7 @@ class SpikingRectifiedLinear(NeuronType):
         first step of the run, for ``n_steps`` more steps."""
         return _per_step(*self.cumulative_counts_constant(current, n_steps, state, dt))
 
-    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, response=tf.nn.relu):
+    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, response=UNIT_RESPONSE):
         """Like :meth:`spike_counts`, but the counts are summed up to each step.
 
         With ``current_is_cumulative``, ``current`` holds the running sum of the input
@@ -110,7 +122,7 @@ class SpikingRectifiedLinear(NeuronType):
         running, voltage = _integrate(increments, state.voltage)
         return running, SpikingState(voltage, state.initial, state.elapsed + current.shape[1])
 
-    def cumulative_counts_constant(self, current, n_steps, state, dt, response=tf.nn.relu):
+    def cumulative_counts_constant(self, current, n_steps, state, dt, response=UNIT_RESPONSE):
         """Like :meth:`spike_counts_constant`, but summed up to each step."""
         rank = len(current.shape)
         steps = state.elapsed + tf.range(n_steps + 1, dtype=current.dtype)
@@ -120,26 +132,6 @@ class SpikingRectifiedLinear(NeuronType):
         voltage = state.initial + (state.elapsed + n_steps) * per_step[:, 0] - emitted[:, -1]
         running = emitted[:, 1:] - emitted[:, :1]
         return running, SpikingState(voltage, state.initial, state.elapsed + n_steps)
-
-
-def rectify(current, rectifier):
-    """Keras's ``relu(x, negative_slope, max_value, threshold)`` for a
-    :class:`~snnconvert.ir.Rectifier`."""
-    if rectifier.is_plain:
-        return tf.nn.relu(current)
-    below = rectifier.negative_slope * (current - rectifier.threshold)
-    value = tf.where(current >= rectifier.threshold, current, below)
-    if rectifier.max_value is not None:
-        value = tf.minimum(value, rectifier.max_value)
-    return value
-
-
-def drive(current, gain, rectifier):
-    """Voltage rise per second of a rectified-linear neuron: ``gain * rectifier(J)``."""
-    if rectifier.is_plain:
-        # relu(g J) == g relu(J) for g > 0; scaling first keeps earlier float results bit for bit.
-        return tf.nn.relu(current * gain)
-    return gain * rectify(current, rectifier)
 
 
 def _integrate(increments, voltage):
@@ -159,4 +151,7 @@ def _integrate(increments, voltage):
 
 
 def _per_step(running, voltage):
+    # Imported here: the simulation package (home of `differences`) imports the neurons.
+    from snnconvert.simulation.signals import differences
+
     return differences(running), voltage

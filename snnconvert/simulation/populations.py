@@ -10,19 +10,18 @@ Linear layers keep TensorFlow's own (oneDNN) kernels.
 """
 
 import functools
-import warnings
 
 import tensorflow as tf
 
-from snnconvert.neurons import LIFRate, SpikingRectifiedLinear, SpikingState, drive
-from snnconvert.neurons.base import differences
+from snnconvert.neurons import Response, SpikingState
 from snnconvert.simulation import kernels
-from snnconvert.simulation.signals import Signal
+from snnconvert.simulation.signals import Signal, differences
 from snnconvert.synapses import Lowpass
 
 
 def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_kernels=True, per_step=False):
-    """Run one population for ``n_steps`` steps.
+    """Run one population for ``n_steps`` steps, through its neuron type's contract
+    (:class:`~snnconvert.neurons.NeuronType`).
 
     Args:
         node: the :class:`~snnconvert.ir.NeuronNode`.
@@ -38,42 +37,42 @@ def advance_neurons(node, current, state, n_steps, dt, jit_compile=True, use_ker
         ``[batch, ...]`` (exact integers, negative spikes counted by magnitude; for
         rate neurons the expected count ``|rate| * dt`` summed over steps); the new state.
     """
-    if isinstance(node.neuron_type, LIFRate):
-        return _advance_lif(node, current, state, n_steps, dt)
-    if node.neuron_type.spiking and current.temporal and use_kernels and _kernel_serves(node):
-        return _advance_with_kernel(node, current, state, n_steps, dt)
-    if node.neuron_type.spiking:
-        update = _compiled(_spiking_update, jit_compile and not current.temporal)
-        # Scalars go in as tensors: one compiled function then serves every scale.
-        per_step = per_step and not current.temporal
-        output, activity, state = update(
-            node.neuron_type, node.rectifier, current.tensor, state, tf.constant(node.gain, tf.float32),
-            tf.constant(node.amplitude / dt, tf.float32), tf.constant(dt, tf.float32),
-            n_steps, current.temporal, current.cumulative, per_step,
-        )
-        return Signal(output, temporal=True, cumulative=not per_step), activity, state
-    response = drive_function(node.rectifier, node.gain)
-    return _advance_rates(node, current, lambda tensor: node.neuron_type.rates(tensor, response), n_steps, dt)
+    neuron = node.neuron_type
+    if not neuron.spiking:
+        return _advance_rates(node, current, n_steps, dt)
+    neuron.check_step(node.name, node.gain, dt)
+    use = kernel_use(node) if use_kernels and current.temporal else None
+    if use is not None:
+        return _advance_with_kernel(node, current, state, n_steps, dt, use)
+    update = _compiled(_spiking_update, jit_compile and neuron.closed_form and not current.temporal)
+    # Scalars go in as tensors: one compiled function then serves every scale.
+    per_step = per_step and not current.temporal
+    output, activity, state = update(
+        neuron, node.rectifier, current.tensor, state, tf.constant(node.gain, tf.float32),
+        tf.constant(node.amplitude / dt, tf.float32), tf.constant(dt, tf.float32),
+        n_steps, current.temporal, current.cumulative, per_step,
+    )
+    return Signal(output, temporal=True, cumulative=not per_step), activity, state
 
 
-def _advance_rates(node, current, rates_of, n_steps, dt):
+def _advance_rates(node, current, n_steps, dt):
     """A rate population: output ``amplitude * rate`` at every step, and as activity the
     expected spike counts, ``|rate| * dt`` summed over the window."""
     current = current.per_step()
-    rates = rates_of(current.tensor)
-    magnitude = tf.abs(rates) if node.rectifier.signed else rates
+    rates = node.neuron_type.rates(current.tensor, Response(node.gain, node.rectifier))
+    magnitude = tf.abs(rates) if node.neuron_type.signed_spikes(node.rectifier) else rates
     per_step = tf.reduce_sum(magnitude, axis=1) if current.temporal else magnitude * n_steps
     return Signal(rates * node.amplitude, temporal=current.temporal), per_step * dt, None
 
 
 def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_steps, temporal, cumulative,
                     per_step):
-    response = drive_function(rectifier, gain)
+    response = Response(gain, rectifier)
     if temporal:
-        running, state = neuron.cumulative_counts(current, state, dt, cumulative, response=response)
+        running, state = neuron.cumulative_counts(current, state, dt, cumulative, response)
     else:
-        running, state = neuron.cumulative_counts_constant(current, n_steps, state, dt, response=response)
-    if rectifier.signed:
+        running, state = neuron.cumulative_counts_constant(current, n_steps, state, dt, response)
+    if neuron.signed_spikes(rectifier):
         # Negative spikes are spikes too: count them by their magnitude.
         spikes = tf.reduce_sum(tf.abs(differences(running)), axis=1)
     else:
@@ -81,30 +80,28 @@ def _spiking_update(neuron, rectifier, current, state, gain, spike_value, dt, n_
     return (differences(running) if per_step else running) * spike_value, spikes, state
 
 
-def _kernel_serves(node):
-    """Whether the compiled CPU kernel can run this population's step-by-step update."""
-    return type(node.neuron_type) is SpikingRectifiedLinear and kernels.available()
+def kernel_use(node):
+    """How the compiled CPU kernel runs this population's step-by-step update (a
+    :class:`~snnconvert.neurons.KernelUse`), or ``None`` if it cannot here."""
+    use = node.neuron_type.kernel_use(node.rectifier) if node.neuron_type.spiking else None
+    return use if use is not None and kernels.available() else None
 
 
-def _advance_with_kernel(node, current, state, n_steps, dt):
-    plain = node.rectifier.is_plain
-    if not plain:
-        # Keras's rectifier options are evaluated here; the kernel integrates the result.
-        current = Signal(drive_function(node.rectifier, node.gain)(current.per_step().tensor), temporal=True)
-    output, counts, state, _ = _integrate(node, current, state, n_steps, dt, rectify=plain,
-                                          signed=node.rectifier.signed)
+def _advance_with_kernel(node, current, state, n_steps, dt, use):
+    if not use.rectify:
+        # The neuron's response (e.g. Keras's rectifier options) is evaluated here; the kernel integrates it.
+        drive = node.neuron_type.drive(current.per_step().tensor, Response(node.gain, node.rectifier))
+        current = Signal(drive, temporal=True)
+    output, counts, state, _ = _integrate(node, current, state, n_steps, dt, **use._asdict())
     return output, counts, state
 
 
-def can_fuse(synapse_node, node, signal):
+def can_fuse(synapse_node, node, signal_temporal):
     """Whether ``synapse_node`` and the population ``node`` it alone feeds can run as one
-    kernel pass (:func:`advance_filtered_neurons`), given the synapse's input ``signal``."""
-    return (
-        signal.temporal
-        and isinstance(synapse_node.synapse, Lowpass)
-        and node.rectifier.is_plain
-        and _kernel_serves(node)
-    )
+    kernel pass (:func:`advance_filtered_neurons`), given whether the synapse's input is
+    temporal: the kernel must apply the population's response itself."""
+    use = kernel_use(node)
+    return signal_temporal and isinstance(synapse_node.synapse, Lowpass) and use is not None and use.rectify
 
 
 def advance_filtered_neurons(synapse_node, synapse_state, node, current, state, n_steps, dt, offset=None):
@@ -113,8 +110,9 @@ def advance_filtered_neurons(synapse_node, synapse_state, node, current, state, 
     left behind the synapse when it was moved, as an array shaped like the population,
     or ``None``), then :func:`advance_neurons`, without writing the filtered current out.
     Returns ``(output, activity, state, synapse_state)``."""
+    use = kernel_use(node)
     return _integrate(
-        node, current, state, n_steps, dt, rectify=True, signed=False,
+        node, current, state, n_steps, dt, **use._asdict(),
         synapse_state=synapse_state, decay=tf.constant(synapse_node.synapse.decay(dt), tf.float32),
         offset=None if offset is None else tf.constant(offset, tf.float32),
     )
@@ -130,30 +128,6 @@ def _integrate(node, current, state, n_steps, dt, **options):
     )
     state = SpikingState(voltage, state.initial, state.elapsed + n_steps)
     return Signal(output, temporal=True, cumulative=True), counts, state, synapse_state
-
-
-def drive_function(rectifier, gain):
-    """Voltage rise per second of a rectified-linear neuron, as a function of the current."""
-    return lambda current: drive(current, gain, rectifier)
-
-
-def _advance_lif(node, current, state, n_steps, dt):
-    """LIF populations: rates, or the exact per-step update (no closed form here)."""
-    neuron, gain = node.neuron_type, tf.constant(node.gain, tf.float32)
-    if not neuron.spiking:
-        return _advance_rates(node, current, lambda tensor: neuron.rates(tensor, gain), n_steps, dt)
-    if neuron.tau_ref / node.gain < dt:
-        warnings.warn(
-            f"Population {node.name!r}: with scale_firing_rates={node.gain:g} its refractory period "
-            f"({neuron.tau_ref / node.gain:.3g} s) is shorter than dt ({dt:g} s), so neurons driven hard "
-            "would fire more than once per step; LIF neurons cannot, and saturate at 1/dt. Lower the "
-            "scale or dt.",
-            stacklevel=2,
-        )
-    tensor = current.tensor if current.temporal else current.expanded(n_steps)
-    running, state = neuron.cumulative_counts(tensor, state, dt, current.cumulative, gain)
-    output = running * tf.constant(node.amplitude / dt, tf.float32)
-    return Signal(output, temporal=True, cumulative=True), running[:, -1], state
 
 
 def advance_synapse(node, signal, state, n_steps, dt, use_kernels=True):

@@ -17,8 +17,6 @@ import dataclasses
 
 import tensorflow as tf
 
-from snnconvert.neurons.base import differences
-
 
 @dataclasses.dataclass(frozen=True)
 class Signal:
@@ -48,6 +46,12 @@ class Signal:
             return signal.tensor
         repeats = [1, n_steps] + [1] * (len(signal.tensor.shape) - 1)
         return tf.tile(tf.expand_dims(signal.tensor, 1), repeats)
+
+
+def differences(running):
+    """Per-step values ``[batch, steps, ...]`` of running sums over the steps (axis 1)."""
+    previous = tf.concat([tf.zeros_like(running[:, :1]), running[:, :-1]], axis=1)
+    return running - previous
 
 
 def step_counts(n_steps, rank):

@@ -10,35 +10,17 @@ single window up to float32 rounding of the currents (see the README).
 
 import dataclasses
 
-import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
-from snnconvert.ir import AffineNode, InputNode, NeuronNode, SynapseNode, defer_synapses
+from snnconvert.ir import defer_synapses
 from snnconvert.metrics.collection import ActivityCollector, BatchResult
-from snnconvert.neurons import SpikingRectifiedLinear, SpikingState
-from snnconvert.simulation import kernels
 from snnconvert.simulation.batching import check_kept_memory, count_samples, iterate_batches
 from snnconvert.simulation.distributed import ReplicatedBatches, check_strategy
 from snnconvert.simulation.encoding import PoissonInput, check_encoding
-from snnconvert.simulation.events import (
-    DENSE_ABOVE,
-    KERNEL_EVENT_ADVANTAGE,
-    can_project_into,
-    constant_spike_events,
-    emitted_before_and_after,
-    fire_into,
-    project_events,
-)
-from snnconvert.simulation.ops import OPS, STATEFUL_OPS
-from snnconvert.simulation.populations import (
-    advance_filtered_neurons,
-    advance_neurons,
-    advance_synapse,
-    can_fuse,
-    drive_function,
-)
+from snnconvert.simulation.events import DENSE_ABOVE  # noqa: F401  (tests used to switch paths here)
+from snnconvert.simulation.planning import Window, plan_window
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage
 from snnconvert.simulation.windows import BatchStart, WindowCollector, window_bounds
@@ -90,7 +72,8 @@ class Simulator:
         self.kernels = bool(kernels)
         self.input_encoding, self.max_rate = check_encoding(input_encoding, max_rate, self.dt)
         self._compiled = {}
-        self._plans = {}
+        self._graphs = {}  # probes -> the graph simulated
+        self._plans = {}  # (probes, temporal) -> its Plan
         self._replicated = {}  # strategy -> its ReplicatedBatches, keeping its compiled windows
 
     # ---------------------------------------------------------------- public API
@@ -199,10 +182,11 @@ class Simulator:
     def start_batch(self, batch, temporal, first_sample, probes):
         """A :class:`BatchStart`: the states before the first step and the input sources of
         ``batch`` (one array per graph input, ``temporal[i]`` whether input ``i`` is given
-        over time), whose first sample is sample ``first_sample`` of the data."""
-        neuron_states, node_states = self._initial_states(len(batch[0]), first_sample, probes)
+        over time), whose first sample is sample ``first_sample`` of the data. Every state
+        is in ``node_states``, under the name of the plan step that keeps it."""
         sources, temporal = self._input_sources(batch, temporal, first_sample)
-        return BatchStart(sources, temporal, neuron_states, node_states)
+        node_states = self._initial_states(len(batch[0]), first_sample, probes, temporal)
+        return BatchStart(sources, temporal, {}, node_states)
 
     def windows(self, batch_size, n_steps):
         """``[(start, steps)]``: the windows a batch of ``batch_size`` samples is simulated in."""
@@ -217,7 +201,8 @@ class Simulator:
         ``(inputs, neuron_states, node_states) -> (outputs, activity, probed, neuron_states,
         node_states)``. ``inputs`` come from :meth:`BatchStart.window_inputs`, ``temporal`` is
         :attr:`BatchStart.temporal`; ``activity`` holds spikes per neuron ``[batch, ...]``
-        over the window, outputs and probed values are ``[batch, n_steps, ...]``."""
+        over the window, outputs and probed values are ``[batch, n_steps, ...]``. The plan
+        keeps every state in ``node_states``; ``neuron_states`` passes through unchanged."""
         def window(inputs, neuron_states, node_states):
             return self._simulate_window(inputs, temporal, neuron_states, node_states, n_steps, probes)
 
@@ -225,28 +210,33 @@ class Simulator:
 
     # ------------------------------------------- states, inputs, one window's graph
 
-    def _plan(self, probes):
+    def _graph(self, probes):
         """The graph actually simulated: synapses deferred past shrinking linear nodes,
         except around probed nodes, whose values must stay as converted."""
-        if probes not in self._plans:
-            self._plans[probes] = defer_synapses(self.graph, keep=probes)
-        return self._plans[probes]
+        if probes not in self._graphs:
+            self._graphs[probes] = defer_synapses(self.graph, keep=probes)
+        return self._graphs[probes]
 
-    def _initial_states(self, size, first_sample, probes):
-        """``(neuron_states, node_states)`` before the first step of ``size`` samples, the
+    def _plan(self, probes, temporal):
+        """The :class:`~snnconvert.simulation.planning.Plan` of the simulated graph, for
+        inputs that vary over time as ``temporal`` says."""
+        key = (probes, temporal)
+        if key not in self._plans:
+            self._plans[key] = plan_window(self._graph(probes), probes, temporal, self.kernels)
+        return self._plans[key]
+
+    def _initial_states(self, size, first_sample, probes, temporal):
+        """The states of the plan's steps before the first step of ``size`` samples, the
         first being sample ``first_sample`` of the data."""
-        neuron_states, node_states = {}, {}
-        for node in self._plan(probes):
-            shape = (size, *node.shape)
-            if isinstance(node, NeuronNode) and node.spiking:
-                voltage = initial_voltage(self.initial_state, node.name, shape, first_sample, self.seed)
-                neuron_states[node.name] = node.neuron_type.start(voltage)
-            elif isinstance(node, SynapseNode):
-                node_states[node.name] = tf.zeros(shape, tf.float32)
-            elif type(node) in STATEFUL_OPS:
-                # States of synapses and other stateful nodes, carried from window to window.
-                node_states[node.name] = STATEFUL_OPS[type(node)].initial_state(node, size)
-        return neuron_states, node_states
+        def voltage(population, shape):
+            return initial_voltage(self.initial_state, population, shape, first_sample, self.seed)
+
+        states = {}
+        for step, executor in self._plan(probes, temporal).steps:
+            state = executor.initial_state(step, size, voltage)
+            if state is not None:
+                states[step.name] = state
+        return states
 
     def _input_sources(self, batch, temporal, first_sample):
         """``(sources, temporal)``: per input, its array, or for a Poisson-encoded constant
@@ -262,109 +252,28 @@ class Simulator:
                               for source, is_temporal in zip(sources, temporal))
 
     def _simulate_window(self, inputs, temporal, neuron_states, node_states, n_steps, probes):
-        graph = self._plan(probes)
-        values = {}
-        neuron_states, node_states = dict(neuron_states), dict(node_states)
-        activity = {}
-        input_values = iter(zip(inputs, temporal))
-        projectable = _event_projections(graph, probes)
-        deferred = {}  # population -> its constant input, computed with its consumer
-        fusable = _fusable_synapses(graph, probes) if self.kernels else {}
-        filtering = {}  # population -> its synapse and the synapse's input, run together
-        absorbed = set()  # bias nodes that the fused kernel applies
-        for node in graph:
-            if isinstance(node, InputNode):
-                tensor, is_temporal = next(input_values)
-                values[node.name] = Signal(tf.cast(tensor, tf.float32), is_temporal)
-            elif node.name in fusable and can_fuse(node, graph[fusable[node.name][1]], values[node.inputs[0]]):
-                offset_name, population = fusable[node.name]
-                filtering[population] = (node, values[node.inputs[0]], offset_name and graph[offset_name])
-                absorbed.add(offset_name)
-            elif node.name in absorbed:
-                continue
-            elif node.name in filtering:
-                synapse, current, offset = filtering.pop(node.name)
-                offset = None if offset is None else np.broadcast_to(offset.offset, node.shape)
-                (values[node.name], activity[node.name], neuron_states[node.name],
-                 node_states[synapse.name]) = advance_filtered_neurons(
-                    synapse, node_states[synapse.name], node, current, neuron_states[node.name], n_steps, self.dt,
-                    offset,
-                )
-            elif node.name in projectable and not values[node.inputs[0]].temporal:
-                deferred[node.name] = values[node.inputs[0]]
-            elif node.inputs and node.inputs[0] in deferred:
-                population = graph[node.inputs[0]]
-                values[node.name], activity[population.name], neuron_states[population.name] = (
-                    self._fire_into(population, node, deferred.pop(population.name),
-                                    neuron_states[population.name], n_steps)
-                )
-            elif isinstance(node, NeuronNode):
-                values[node.name], activity[node.name], neuron_state = advance_neurons(
-                    node, values[node.inputs[0]], neuron_states.get(node.name), n_steps, self.dt,
-                    self.jit_compile, self.kernels,
-                )
-                if neuron_state is not None:
-                    neuron_states[node.name] = neuron_state
-            elif isinstance(node, SynapseNode):
-                values[node.name], node_states[node.name] = advance_synapse(
-                    node, values[node.inputs[0]], node_states[node.name], n_steps, self.dt, self.kernels
-                )
-            elif type(node) in STATEFUL_OPS:
-                values[node.name], node_states[node.name] = STATEFUL_OPS[type(node)].advance(
-                    node, [values[i] for i in node.inputs], node_states[node.name], n_steps, self.dt
-                )
-            else:
-                values[node.name] = OPS[type(node)](node, [values[i] for i in node.inputs])
+        plan = self._plan(probes, temporal)
+        window = Window(n_steps, self.dt, self.jit_compile, self.kernels)
+        values = {name: Signal(tf.cast(tensor, tf.float32), is_temporal)
+                  for name, tensor, is_temporal in zip(plan.inputs, inputs, temporal)}
+        states, activity = dict(node_states), {}
+        for step, executor in plan.steps:
+            values[step.name], produced, state = executor.run(
+                step, [values[name] for name in step.inputs], states.get(step.name), window
+            )
+            activity.update(produced)
+            if state is not None:
+                states[step.name] = state
+            if values[step.name].temporal != plan.temporal[step.name]:
+                raise RuntimeError(f"Plan error: {step.name!r} was planned with temporal="
+                                   f"{plan.temporal[step.name]}, but its value is not.")
         # Outputs keep the names they have in the converted graph, whatever the plan did.
         outputs = {
             name: values[planned].expanded(n_steps)
-            for name, planned in zip(self.graph.outputs, graph.outputs)
+            for name, planned in zip(self.graph.outputs, self._graph(probes).outputs)
         }
         probed = {name: values[name].expanded(n_steps) for name in probes}
-        return outputs, activity, probed, neuron_states, node_states
-
-    def _fire_into(self, population, consumer, current, state, n_steps):
-        """A population with constant input and the Dense/Conv2D it drives, together.
-
-        Sparse spikes are scattered event by event into the consumer; dense ones take
-        the tensor path. Both give the same spikes; the consumer's output is per step.
-        """
-        batch = tf.shape(current.tensor)[0]
-
-        def flat(tensor):
-            return tf.reshape(tensor, [batch, population.size])
-
-        def unflat(tensor):
-            return tf.reshape(tensor, tf.shape(state.voltage))
-
-        increment = flat(drive_function(population.rectifier, population.gain)(current.tensor) * self.dt)
-        flat_state = SpikingState(flat(state.voltage), flat(state.initial), state.elapsed)
-        before, after = emitted_before_and_after(increment, flat_state, n_steps)
-        slots = tf.cast(batch * n_steps * population.size, tf.float32)
-
-        def scattered():
-            spike_value = population.amplitude / self.dt
-            if self.kernels and kernels.available():
-                output, counts, new_state = fire_into(consumer, increment, flat_state, n_steps, before, after,
-                                                      population.shape, spike_value)
-            else:
-                events, counts, new_state = constant_spike_events(increment, flat_state, n_steps, before, after)
-                output = project_events(consumer, events, population.shape, batch, n_steps, spike_value)
-            new_state = SpikingState(unflat(new_state.voltage), state.initial, new_state.elapsed)
-            return output, unflat(counts), new_state
-
-        def dense():
-            # Spikes per step (from the same fused pass), so that the consumer's output
-            # needs no differencing: a pass over a large tensor saved.
-            spikes, counts, new_state = advance_neurons(
-                population, current, state, n_steps, self.dt, self.jit_compile, self.kernels, per_step=True
-            )
-            return OPS[type(consumer)](consumer, [spikes]).per_step().tensor, counts, new_state
-
-        spikes = tf.reduce_sum(after - before)
-        dense_above = DENSE_ABOVE * (KERNEL_EVENT_ADVANTAGE if self.kernels and kernels.available() else 1)
-        output, counts, new_state = tf.cond(spikes < dense_above * slots, scattered, dense)
-        return Signal(output, temporal=True), counts, new_state
+        return outputs, activity, probed, neuron_states, states
 
     # ---------------------------------------------------------------- validation
 
@@ -377,42 +286,3 @@ class Simulator:
                 f"Cannot probe {unknown}: no such node. Known nodes: {list(self.graph.nodes)}."
             )
         return tuple(probes)
-
-
-def _event_projections(graph, probes):
-    """Spiking populations whose spikes can be scattered straight into the one Dense or
-    Conv2D that reads them (if their input turns out to be constant)."""
-    names = set()
-    for node in graph.neuron_nodes:
-        consumers = graph.consumers(node.name)
-        if (
-            isinstance(node.neuron_type, SpikingRectifiedLinear)  # the closed form is for ReLU
-            and not node.rectifier.signed  # events carry positive spikes only
-            and len(consumers) == 1
-            and can_project_into(consumers[0], node.shape)
-            and node.name not in probes
-            and node.name not in graph.outputs
-        ):
-            names.add(node.name)
-    return names
-
-
-def _fusable_synapses(graph, probes):
-    """Synapse -> ``(offset node or None, population)``: synapses that feed one spiking
-    population, directly or through the bias node left behind when the synapse was moved
-    (see :func:`~snnconvert.ir.defer_synapses`), with nothing else reading them. Whether
-    they fuse is settled when the window is traced (see ``can_fuse``)."""
-    def only_consumer(node):
-        consumers = graph.consumers(node.name)
-        hidden = node.name not in probes and node.name not in graph.outputs
-        return consumers[0] if hidden and len(consumers) == 1 else None
-
-    chains = {}
-    for node in graph:
-        after = only_consumer(node) if isinstance(node, SynapseNode) else None
-        offset = None
-        if isinstance(after, AffineNode) and np.all(after.scale == 1):
-            offset, after = after, only_consumer(after)
-        if isinstance(after, NeuronNode) and after.spiking:
-            chains[node.name] = (offset and offset.name, after.name)
-    return chains

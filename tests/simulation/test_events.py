@@ -37,7 +37,6 @@ SECOND_LAYERS = {
 def _run(model, scale, monkeypatch, dense, **options):
     # DENSE_ABOVE = 0 sends every population down the dense path; 1 down the event path.
     monkeypatch.setattr(events, "DENSE_ABOVE", 0.0 if dense else 1.0)
-    monkeypatch.setattr("snnconvert.simulation.simulator.DENSE_ABOVE", 0.0 if dense else 1.0)
     net = snnconvert.convert(model, scale_firing_rates=scale)
     x = np.random.default_rng(0).uniform(0, 1, (6, 9, 8, 2)).astype(np.float32)
     return net.run(x, 12, dt=0.01, progress=False, jit_compile=False, **options)
@@ -80,7 +79,7 @@ def test_dense_consumer_uses_the_event_path_too(monkeypatch):
     x = np.random.default_rng(2).uniform(0, 1, (5, 7)).astype(np.float32)
     results = {}
     for dense in (True, False):
-        monkeypatch.setattr("snnconvert.simulation.simulator.DENSE_ABOVE", 0.0 if dense else 1.0)
+        monkeypatch.setattr(events, "DENSE_ABOVE", 0.0 if dense else 1.0)
         net = snnconvert.convert(model, scale_firing_rates=50, synapse=0.02)
         results[dense] = net.run(x, 20, dt=0.005, progress=False, jit_compile=False)
     assert results[True].total_spikes > 0

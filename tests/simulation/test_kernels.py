@@ -328,12 +328,14 @@ def test_a_synapse_fused_into_its_population_gives_bit_identical_results(monkeyp
     net = snnconvert.convert(_synapse_network(), scale_firing_rates=60, synapse=0.004)
     x = np.random.default_rng(6).uniform(0, 1, (7, 10, 10, 2)).astype(np.float32)
     options = dict(dt=0.002, progress=False, chunk_steps=9)
-    from snnconvert.simulation import simulator
+    from snnconvert.simulation import planning, simulator
 
-    fused_chains = simulator._fusable_synapses(simulator.defer_synapses(net.graph), ())
-    assert any(offset is not None for offset, _ in fused_chains.values())  # a bias rides along
+    plan = simulator.Simulator(net.graph)._plan((), (False,))
+    fused_chains = [step for step, _ in plan.steps if isinstance(step, planning.FilteredPopulation)]
+    assert any(step.offset is not None for step in fused_chains)  # a bias rides along
     fused = net.run(x, 25, **options)
-    monkeypatch.setattr(simulator, "_fusable_synapses", lambda graph, probes: {})
+    monkeypatch.setattr(planning.rules, "RULES", [rule for rule in planning.RULES
+                                                  if rule is not planning.rules.filtered_population])
     separate = snnconvert.convert(_synapse_network(), scale_firing_rates=60, synapse=0.004).run(x, 25, **options)
     plain = net.run(x, 25, kernels=False, **options)
     assert fused.total_spikes > 500

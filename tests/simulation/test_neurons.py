@@ -307,5 +307,14 @@ def test_a_spiking_type_without_a_declared_twin_says_so():
     class Custom(NeuronType):
         spiking = True
 
+        def rates(self, current, response=None):
+            return current
+
+        def start(self, voltage):
+            return voltage
+
+        def cumulative_counts(self, current, state, dt, current_is_cumulative=False, response=None):
+            return current, state
+
     with pytest.raises(NotImplementedError, match=r"Custom does not declare its rate twin"):
         Custom().rate_twin()
