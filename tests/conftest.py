@@ -4,13 +4,18 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Keras's references for channels_first and dilated transposed convolutions need
+# TensorFlow's oneDNN kernels on the CPU; TensorFlow turns them on by itself only on
+# some processors (without them, e.g. on an AVX2-only AMD EPYC, those Keras calls raise
+# UnimplementedError). Every machine then computes the references alike.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The workplace keeps the official IDX files beside the repository; CI points
-# SNNCONVERT_DATA there too. They are never committed.
+# Without SNNCONVERT_DATA, a data folder beside the clone (where CI finds it) is used.
+# The files are never committed.
 _SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 

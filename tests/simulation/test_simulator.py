@@ -226,7 +226,11 @@ def test_uniform_initial_state_does_not_depend_on_batch_size(convnet, convnet_im
                     batch_size=b, progress=False) for b in (1, 3, len(convnet_images))]
     for result in runs[1:]:
         assert result.spikes_per_layer == runs[0].spikes_per_layer
-        np.testing.assert_array_equal(result.output, runs[0].output)
+        for name, activity in result.activity.items():  # every neuron fires the same spikes
+            np.testing.assert_array_equal(activity.per_neuron, runs[0].activity[name].per_neuron)
+        # The readout Dense's matrix product may block its sums differently for another
+        # batch size (it does on AVX2-only CPUs), so its outputs agree to float rounding.
+        np.testing.assert_allclose(result.output, runs[0].output, rtol=1e-5, atol=1e-5)
 
 
 def test_unknown_initial_state_rejected(convnet, convnet_images):
