@@ -2,8 +2,9 @@
 
 - :func:`integrate_spiking_relu`: the step-by-step update of a spiking ReLU population
   fed a current that varies over time (every layer after the first),
-  ``v += max(g J, 0) dt; n = floor(v); v -= n``, optionally behind a low-pass synapse
-  and a bias in the same pass. As TensorFlow ops that is a handful of passes over
+  ``v += max(g J, 0) dt; n = floor(v); v -= n`` (or, for an integrate-and-fire neuron
+  on the signed current, ``v += g J dt; n = max(floor(v), 0); v -= n``), optionally
+  behind a low-pass synapse and a bias in the same pass. As TensorFlow ops that is a handful of passes over
   memory per step, which Keras never pays: it fuses its ReLU into the convolution.
 - :func:`lowpass`: the low-pass synapse's recurrence, one pass over the signal.
 - :func:`fire_into`: a population fed a constant current (the first layer) firing
@@ -31,7 +32,7 @@ def available():
 
 
 def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, cumulative, signed,
-                           synapse_state=None, decay=None, offset=None):
+                           signed_current=False, synapse_state=None, decay=None, offset=None):
     """The spiking ReLU update over a window (call only when :func:`available`).
 
     Args:
@@ -42,6 +43,9 @@ def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, 
         rectify: apply ``max(gain * J, 0)``; otherwise ``current`` already holds the
             drive (a rectifier with Keras's options, computed by TensorFlow).
         signed: count negative spikes by their magnitude.
+        signed_current: integrate-and-fire on the signed current instead:
+            ``v += gain * J * dt`` with ``J`` of either sign (``v`` may fall below zero),
+            ``n = max(floor(v), 0)``, ``v -= n``. Needs ``rectify=False``.
         synapse_state, decay: to pass the current through a low-pass synapse first (as
             :func:`lowpass` does, in the same pass): its output before the first step
             ``[batch, ...]`` and ``exp(-dt / tau)`` as a float32 scalar tensor.
@@ -54,6 +58,9 @@ def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, 
         neuron, the voltage after the last step and the synapse's last output (``None``
         without a synapse), all ``[batch, ...]``.
     """
+    if rectify and signed_current:
+        raise ValueError("integrate_spiking_relu: rectify=True and signed_current=True exclude each other (a "
+                         "signed current is integrated as it is, never rectified); pass rectify=False.")
     shape, state_shape = tf.shape(current), tf.shape(voltage)
     filtering = synapse_state is not None
     output, counts, new_voltage, new_synapse_state = build.load().snnconvert_integrate_spiking_relu(
@@ -64,6 +71,7 @@ def integrate_spiking_relu(current, voltage, *, gain, dt, spike_value, rectify, 
         decay if filtering else tf.constant(0.0),
         tf.zeros([0]) if offset is None else tf.reshape(offset, [-1]),
         rectify=rectify, cumulative=cumulative, signed_spikes=signed, filter=filtering,
+        signed_current=signed_current,
     )
     return (
         tf.reshape(output, shape),

@@ -1,4 +1,5 @@
 // Spiking ReLU, each neuron:  v += max(gain * J, 0) * dt;  n = floor(v);  v -= n
+// or, integrating the signed current:  v += gain * J * dt;  n = max(floor(v), 0);  v -= n
 // with the float32 operations of the TensorFlow path, in the same order, so that both
 // give bit-identical results. Build with -ffp-contract=off: a fused multiply-add
 // would round differently from TensorFlow's separate Mul and AddV2 ops.
@@ -18,7 +19,14 @@ namespace {
 
 // The choices are template parameters and the arrays restrict pointers, so that the
 // inner loop has no branch and no possible aliasing: the compiler vectorises it.
-template <bool kCumulative, bool kFilter, bool kRectify>
+// What a neuron integrates, and which spikes it emits.
+enum class Drive {
+  kGiven,      // the current is the drive already (computed by TensorFlow); n = floor(v)
+  kRectified,  // max(gain * J, 0); n = floor(v)
+  kSigned,     // gain * J of either sign, v may fall below zero; n = max(floor(v), 0)
+};
+
+template <bool kCumulative, bool kFilter, Drive kDrive>
 void Integrate(const Window& w, int64_t sample, int64_t first, int64_t size, float* __restrict__ v,
                float* __restrict__ emitted, float* __restrict__ magnitude, float* __restrict__ previous,
                float* __restrict__ filtered, const float* __restrict__ offset) {
@@ -39,9 +47,10 @@ void Integrate(const Window& w, int64_t sample, int64_t first, int64_t size, flo
         filtered[k] = keep * filtered[k] + take * value;
         value = filtered[k] + offset[k];
       }
-      if (kRectify) value = std::max(value * gain, 0.0f);
+      if (kDrive == Drive::kRectified) value = std::max(value * gain, 0.0f);
+      if (kDrive == Drive::kSigned) value = value * gain;
       const float level = v[k] + value * dt;
-      const float spikes = std::floor(level);
+      const float spikes = kDrive == Drive::kSigned ? std::max(std::floor(level), 0.0f) : std::floor(level);
       v[k] = level - spikes;
       emitted[k] += spikes;
       magnitude[k] += std::fabs(spikes);
@@ -54,8 +63,9 @@ using IntegrateFunction = void (*)(const Window&, int64_t, int64_t, int64_t, flo
                                    float*, const float*);
 
 template <bool kCumulative, bool kFilter>
-IntegrateFunction Choose(bool rectify) {
-  return rectify ? Integrate<kCumulative, kFilter, true> : Integrate<kCumulative, kFilter, false>;
+IntegrateFunction Choose(const Window& w) {
+  if (w.signed_current) return Integrate<kCumulative, kFilter, Drive::kSigned>;
+  return w.rectify ? Integrate<kCumulative, kFilter, Drive::kRectified> : Integrate<kCumulative, kFilter, Drive::kGiven>;
 }
 
 }  // namespace
@@ -67,10 +77,8 @@ void IntegrateBlock(const Window& w, int64_t sample, int64_t first, int64_t last
   std::vector<float> filtered(size, 0.0f), offset(size, 0.0f);
   if (w.filter) std::copy(w.synapse_state + at, w.synapse_state + at + size, filtered.begin());
   if (w.offset != nullptr) std::copy(w.offset + first, w.offset + first + size, offset.begin());
-  const IntegrateFunction integrate = w.cumulative ? (w.filter ? Choose<true, true>(w.rectify)
-                                                               : Choose<true, false>(w.rectify))
-                                                   : (w.filter ? Choose<false, true>(w.rectify)
-                                                               : Choose<false, false>(w.rectify));
+  const IntegrateFunction integrate = w.cumulative ? (w.filter ? Choose<true, true>(w) : Choose<true, false>(w))
+                                                   : (w.filter ? Choose<false, true>(w) : Choose<false, false>(w));
   integrate(w, sample, first, size, v.data(), emitted.data(), magnitude.data(), previous.data(), filtered.data(),
             offset.data());
   std::copy(v.begin(), v.end(), w.new_voltage + at);

@@ -13,14 +13,15 @@ constexpr int64_t kBlock = 512;
 // One window of steps for a batch: current and output are [batch, steps, neurons],
 // voltage, counts and new_voltage [batch, neurons]. With filter, the current first
 // passes a low-pass synapse (decay, state before the window in synapse_state), then
-// gains offset [neurons] (a bias, or nullptr).
+// gains offset [neurons] (a bias, or nullptr). With signed_current the neurons integrate
+// gain * J of either sign and emit max(floor(v), 0) spikes (rectify is then ignored).
 struct Window {
   const float* current;
   const float* voltage;
   const float* synapse_state;
   const float* offset;
   float gain, dt, spike_value, decay;
-  bool rectify, cumulative, signed_spikes, filter;
+  bool rectify, signed_current, cumulative, signed_spikes, filter;
   int64_t steps, neurons;
   float* output;
   float* counts;

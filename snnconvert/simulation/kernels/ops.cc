@@ -62,6 +62,9 @@ REGISTER_OP("SnnconvertIntegrateSpikingRelu")
     .Attr("filter: bool")           // pass J through the low-pass synapse first
     .Attr("cumulative: bool")       // J is a running sum over the window's steps
     .Attr("signed_spikes: bool")    // count negative spikes by magnitude
+    // integrate gain * J of either sign (v may fall below zero), emit max(floor(v), 0)
+    // spikes: an integrate-and-fire neuron on the signed current; rectify must be false
+    .Attr("signed_current: bool = false")
     .Output("output: float")        // spike_value * spikes emitted up to each step
     .Output("counts: float")        // [batch, neurons] spikes in the window
     .Output("new_voltage: float")   // [batch, neurons]
@@ -82,6 +85,10 @@ class IntegrateSpikingReluOp : public OpKernel {
     OP_REQUIRES_OK(context, context->GetAttr("cumulative", &cumulative_));
     OP_REQUIRES_OK(context, context->GetAttr("signed_spikes", &signed_spikes_));
     OP_REQUIRES_OK(context, context->GetAttr("filter", &filter_));
+    OP_REQUIRES_OK(context, context->GetAttr("signed_current", &signed_current_));
+    OP_REQUIRES(context, !(rectify_ && signed_current_),
+                absl::InvalidArgumentError("rectify and signed_current exclude each other: a signed current is "
+                                           "integrated as it is"));
   }
 
   void Compute(OpKernelContext* context) override {
@@ -123,6 +130,7 @@ class IntegrateSpikingReluOp : public OpKernel {
     w.filter = filter_;
     w.new_synapse_state = new_synapse_state->flat<float>().data();
     w.rectify = rectify_;
+    w.signed_current = signed_current_;
     w.cumulative = cumulative_;
     w.signed_spikes = signed_spikes_;
     w.steps = current.dim_size(1);
@@ -140,6 +148,7 @@ class IntegrateSpikingReluOp : public OpKernel {
   bool cumulative_ = false;
   bool signed_spikes_ = false;
   bool filter_ = false;
+  bool signed_current_ = false;
 };
 
 REGISTER_KERNEL_BUILDER(Name("SnnconvertIntegrateSpikingRelu").Device(tensorflow::DEVICE_CPU),
