@@ -1,4 +1,4 @@
-"""Compiled CPU kernels for the three steps that have no fast TensorFlow form.
+"""Compiled CPU kernels for the four steps that have no fast TensorFlow form.
 
 - :func:`integrate_spiking_relu`: the step-by-step update of a spiking ReLU population
   fed a current that varies over time (every layer after the first),
@@ -10,6 +10,9 @@
 - :func:`fire_into`: a population fed a constant current (the first layer) firing
   sparsely straight into the Dense or Conv2D it drives, each spike timed by the closed
   form and added, never listed.
+- :func:`gated_max_pool`: the gate of a spiking max-pool (see
+  :mod:`snnconvert.simulation.ops.pooling`), one pass over its input per step where the
+  TensorFlow ops gather every cell of every window, and compare and select them, apart.
 
 They are one TensorFlow op library (``ops.cc`` around the arithmetic of
 ``arithmetic.cc``), built with the machine's C++ compiler on first use (see
@@ -122,3 +125,28 @@ def fire_into(increment, initial, before, after, elapsed, kernel, bias, spike_va
         steps=n_steps, in_shape=list(in_shape), out_shape=list(out_shape), strides=list(strides),
         dilation=list(dilation), leading_padding=list(leading_padding),
     )
+
+
+def gated_max_pool(accumulated, signal, cells, *, channels, channels_first, cumulative, tie_tolerance):
+    """The spiking max-pool's gate over a window (call only when :func:`available`):
+    what :func:`snnconvert.simulation.ops.pooling.advance_max_pool` computes for a signal
+    over time with TensorFlow ops, with the same float operations.
+
+    Args:
+        accumulated: ``[batch, *input_shape]`` float64, each input's sum before the window.
+        signal: ``[batch, steps, *input_shape]``, per step or (``cumulative``) running sums.
+        cells: ``[cells per window, windows]`` int32, the flat positions (spatial axes in
+            row-major order) of every window's cells.
+        channels: the channels of ``input_shape``, last or (``channels_first``) first.
+        tie_tolerance: relative difference below which accumulated inputs count as tied.
+
+    Returns:
+        ``(gated, accumulated)``: ``[batch, steps, windows * channels]`` (windows before
+        channels, or channels first), and the sums after the window.
+    """
+    batch, steps = tf.shape(signal)[0], tf.shape(signal)[1]
+    gated, after = build.load().snnconvert_gated_max_pool(
+        tf.reshape(accumulated, [batch, -1]), tf.reshape(signal, [batch, steps, -1]), tf.constant(cells, tf.int32),
+        channels=channels, channels_first=channels_first, cumulative=cumulative, tie_tolerance=tie_tolerance,
+    )
+    return gated, tf.reshape(after, tf.shape(accumulated))

@@ -6,6 +6,9 @@
 //
 // Low-pass synapse: the recurrence itself, one pass over the signal; fused in front of
 // a population, the very same operations.
+//
+// Spiking max-pool gate: the operations of ops/pooling.py's TensorFlow path per step,
+// A rounded to float32 the same way, the same threshold, the same choice among ties.
 #include "arithmetic.h"
 
 #include <algorithm>
@@ -168,6 +171,78 @@ void FireSample(const Firing& f, const Projection& p, int64_t sample) {
     }
   }
   AddBias(p, slab);
+}
+
+namespace {
+
+// One step of the gate: running (A at this step, float32) and x (this step's input)
+// over all input elements, out over all windows and channels. Channels are the inner
+// loop (contiguous when they come last, so that it is vectorised), one window at a time.
+template <bool kChannelsLast>
+void GateStep(const Gating& g, const float* __restrict__ running, const float* __restrict__ x,
+              float* __restrict__ out, float* __restrict__ largest, float* __restrict__ selected) {
+  const int64_t channels = g.channels, last = g.cell_count - 1, windows = g.windows;
+  const int64_t channel_stride = kChannelsLast ? 1 : g.channel_stride;
+  const float tolerance = g.tie_tolerance;
+  for (int64_t window = 0; window < windows; ++window) {
+    auto cell_at = [&](int64_t cell) { return g.cells[cell * windows + window] * g.position_stride; };
+    const float* __restrict__ a = running + cell_at(0);
+    for (int64_t c = 0; c < channels; ++c) largest[c] = a[c * channel_stride];
+    for (int64_t cell = 1; cell <= last; ++cell) {
+      a = running + cell_at(cell);
+      for (int64_t c = 0; c < channels; ++c) largest[c] = std::max(largest[c], a[c * channel_stride]);
+    }
+    for (int64_t c = 0; c < channels; ++c) largest[c] = largest[c] - tolerance * std::fabs(largest[c]);
+    const float* __restrict__ v = x + cell_at(last);
+    for (int64_t c = 0; c < channels; ++c) selected[c] = v[c * channel_stride];
+    // From the last cell to the first, as the TensorFlow path: the first tied one wins.
+    for (int64_t cell = last - 1; cell >= 0; --cell) {
+      a = running + cell_at(cell);
+      v = x + cell_at(cell);
+      for (int64_t c = 0; c < channels; ++c) {
+        selected[c] = a[c * channel_stride] >= largest[c] ? v[c * channel_stride] : selected[c];
+      }
+    }
+    float* __restrict__ to = out + window * g.window_stride;
+    for (int64_t c = 0; c < channels; ++c) to[c * g.out_channel_stride] = selected[c];
+  }
+}
+
+}  // namespace
+
+void GateSample(const Gating& g, int64_t sample) {
+  const int64_t size = g.positions * g.channels, frame = g.windows * g.channels;
+  const double* __restrict__ before = g.accumulated + sample * size;
+  std::vector<float> running(size), x(size), previous(size, 0.0f), rounded(size);
+  std::vector<float> largest(g.channels), selected(g.channels);  // the threshold, then the choice
+  std::vector<double> summed(size, 0.0);
+  for (int64_t i = 0; i < size; ++i) rounded[i] = static_cast<float>(before[i]);
+  for (int64_t step = 0; step < g.steps; ++step) {
+    const float* __restrict__ in = g.signal + (sample * g.steps + step) * size;
+    if (g.cumulative) {  // A = float32(A before) + running sum; x = its difference
+      for (int64_t i = 0; i < size; ++i) {
+        running[i] = rounded[i] + in[i];
+        x[i] = in[i] - previous[i];
+        previous[i] = in[i];
+      }
+    } else {  // A = float32(A before + float64 running sum), as tf.cumsum sums
+      for (int64_t i = 0; i < size; ++i) {
+        summed[i] += static_cast<double>(in[i]);
+        running[i] = static_cast<float>(before[i] + summed[i]);
+        x[i] = in[i];
+      }
+    }
+    float* out = g.gated + (sample * g.steps + step) * frame;
+    if (g.channel_stride == 1) {
+      GateStep<true>(g, running.data(), x.data(), out, largest.data(), selected.data());
+    } else {
+      GateStep<false>(g, running.data(), x.data(), out, largest.data(), selected.data());
+    }
+  }
+  double* __restrict__ after = g.new_accumulated + sample * size;
+  for (int64_t i = 0; i < size; ++i) {
+    after[i] = before[i] + (g.cumulative ? static_cast<double>(previous[i]) : summed[i]);
+  }
 }
 
 }  // namespace snnconvert

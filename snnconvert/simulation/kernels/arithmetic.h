@@ -73,6 +73,25 @@ struct Firing {
 
 void FireSample(const Firing& f, const Projection& p, int64_t sample);
 
+// The gate of a spiking max-pool (see ops/pooling.py) over a window of steps: at each
+// step every pooling window passes on the input of its cell with the largest running
+// sum A (the first among those within tie_tolerance of the largest). Input element
+// (position p, channel c) is at p * position_stride + c * channel_stride, output
+// (window w, channel c) at w * window_stride + c * out_channel_stride.
+struct Gating {
+  const double* accumulated;  // [batch, size]: A before the window
+  const float* signal;        // [batch, steps, size]: input per step or (cumulative) summed
+  const int32_t* cells;       // [cell_count, windows]: the positions of each window's cells
+  float tie_tolerance;
+  bool cumulative;
+  int64_t steps, positions, channels, windows, cell_count;
+  int64_t position_stride, channel_stride, window_stride, out_channel_stride;
+  float* gated;              // [batch, steps, windows * channels]
+  double* new_accumulated;   // [batch, size]: A after the window
+};
+
+void GateSample(const Gating& g, int64_t sample);
+
 }  // namespace snnconvert
 
 #endif  // SNNCONVERT_ARITHMETIC_H_
