@@ -109,68 +109,103 @@ void LowpassBlock(const Filtering& f, int64_t sample, int64_t first, int64_t las
 
 namespace {
 
-float* ClearedSlab(const Projection& p, int64_t sample) {
-  const int64_t size = p.steps * p.out_rows * p.out_cols * p.filters;
-  float* slab = p.output + sample * size;
-  std::fill(slab, slab + size, 0.0f);
-  return slab;
-}
-
-void AddBias(const Projection& p, float* __restrict__ slab) {
+// The bias, added to one step's outputs once all its spikes have landed.
+void AddBias(const Projection& p, float* __restrict__ frame) {
   if (p.bias == nullptr) return;
   const float* __restrict__ bias = p.bias;
-  for (int64_t cell = 0; cell < p.steps * p.out_rows * p.out_cols; ++cell) {
-    float* __restrict__ values = slab + cell * p.filters;
+  for (int64_t cell = 0; cell < p.out_rows * p.out_cols; ++cell) {
+    float* __restrict__ values = frame + cell * p.filters;
     for (int64_t f = 0; f < p.filters; ++f) values[f] += bias[f];
   }
 }
 
-}  // namespace
+// Where each input pixel's spikes land: for pixel q, entries [start[q], start[q + 1]) of
+// reach, each (kernel offset of channel 0, output cell offset).
+struct Reach {
+  std::vector<int64_t> start;
+  std::vector<std::pair<int64_t, int64_t>> reach;
+};
 
-void FireSample(const Firing& f, const Projection& p, int64_t sample) {
-  float* __restrict__ slab = ClearedSlab(p, sample);
-  const int64_t filters = p.filters, frame = p.out_rows * p.out_cols * filters;
-  const float spike_value = p.spike_value;
-  // Neurons in order, pixel by pixel: the kernel offsets a pixel reaches are found once
-  // for all its channels and spikes (no division per spike).
-  std::vector<std::pair<int64_t, int64_t>> reached;  // (kernel row of channel 0, output cell)
-  int64_t neuron = 0;
+Reach Reached(const Projection& p) {
+  Reach r;
+  r.start.reserve(p.rows * p.cols + 1);
   for (int64_t row = 0; row < p.rows; ++row) {
     for (int64_t col = 0; col < p.cols; ++col) {
-      reached.clear();
+      r.start.push_back(static_cast<int64_t>(r.reach.size()));
       for (int64_t kr = 0; kr < p.k_rows; ++kr) {
         const int64_t reach_r = row + p.pad_r - kr * p.dilation_r;
         if (reach_r < 0 || reach_r % p.stride_r != 0 || reach_r >= p.out_rows * p.stride_r) continue;
         for (int64_t kc = 0; kc < p.k_cols; ++kc) {
           const int64_t reach_c = col + p.pad_c - kc * p.dilation_c;
           if (reach_c < 0 || reach_c % p.stride_c != 0 || reach_c >= p.out_cols * p.stride_c) continue;
-          reached.emplace_back((kr * p.k_cols + kc) * p.channels * filters,
-                               ((reach_r / p.stride_r) * p.out_cols + reach_c / p.stride_c) * filters);
-        }
-      }
-      for (int64_t channel = 0; channel < p.channels; ++channel, ++neuron) {
-        const int64_t at = sample * f.neurons + neuron;
-        const float first = f.before[at], count = f.after[at] - first;
-        const float v0 = f.initial[at], rate = f.increment[at];
-        for (int64_t rank = 0; rank < static_cast<int64_t>(count); ++rank) {
-          // The float operations of the TensorFlow path (events.constant_spike_events):
-          // estimate the step, then settle it with the dense path's own formula.
-          const float k = (first + 1.0f) + static_cast<float>(rank);
-          float step = std::ceil((k - v0) / rate);
-          if (std::floor(v0 + step * rate) < k) step = step + 1.0f;
-          if (std::floor(v0 + (step - 1.0f) * rate) >= k) step = step - 1.0f;
-          const int64_t local = std::clamp<int64_t>(static_cast<int32_t>(step - f.elapsed) - 1, 0, p.steps - 1);
-          float* __restrict__ at_step = slab + local * frame;
-          for (const auto& [kernel_row, cell_offset] : reached) {
-            const float* __restrict__ weights = p.kernel + kernel_row + channel * filters;
-            float* __restrict__ cell = at_step + cell_offset;
-            for (int64_t filter = 0; filter < filters; ++filter) cell[filter] += weights[filter] * spike_value;
-          }
+          r.reach.emplace_back((kr * p.k_cols + kc) * p.channels * p.filters,
+                               ((reach_r / p.stride_r) * p.out_cols + reach_c / p.stride_c) * p.filters);
         }
       }
     }
   }
-  AddBias(p, slab);
+  r.start.push_back(static_cast<int64_t>(r.reach.size()));
+  return r;
+}
+
+// The neurons of one sample's spikes, grouped by step (step t's are entries
+// [start[t], start[t + 1])), in the order of neurons and of their spikes within a step.
+struct SpikesByStep {
+  std::vector<int64_t> start;
+  std::vector<int32_t> neuron;
+};
+
+SpikesByStep ListSpikes(const Firing& f, int64_t steps, int64_t sample) {
+  std::vector<int32_t> step_of, neuron_of;
+  for (int64_t neuron = 0; neuron < f.neurons; ++neuron) {
+    const int64_t at = sample * f.neurons + neuron;
+    const float first = f.before[at], count = f.after[at] - first;
+    const float v0 = f.initial[at], rate = f.increment[at];
+    for (int64_t rank = 0; rank < static_cast<int64_t>(count); ++rank) {
+      // The float operations of the TensorFlow path (events.constant_spike_events):
+      // estimate the step, then settle it with the dense path's own formula.
+      const float k = (first + 1.0f) + static_cast<float>(rank);
+      float step = std::ceil((k - v0) / rate);
+      if (std::floor(v0 + step * rate) < k) step = step + 1.0f;
+      if (std::floor(v0 + (step - 1.0f) * rate) >= k) step = step - 1.0f;
+      step_of.push_back(std::clamp<int32_t>(static_cast<int32_t>(step - f.elapsed) - 1, 0, steps - 1));
+      neuron_of.push_back(static_cast<int32_t>(neuron));
+    }
+  }
+  SpikesByStep spikes;  // a stable counting sort by step
+  spikes.start.assign(steps + 1, 0);
+  for (const int32_t step : step_of) ++spikes.start[step + 1];
+  for (int64_t step = 0; step < steps; ++step) spikes.start[step + 1] += spikes.start[step];
+  std::vector<int64_t> next(spikes.start.begin(), spikes.start.end() - 1);
+  spikes.neuron.resize(neuron_of.size());
+  for (size_t i = 0; i < neuron_of.size(); ++i) spikes.neuron[next[step_of[i]]++] = neuron_of[i];
+  return spikes;
+}
+
+}  // namespace
+
+void FireSample(const Firing& f, const Projection& p, int64_t sample) {
+  const int64_t filters = p.filters, frame = p.out_rows * p.out_cols * filters;
+  float* __restrict__ slab = p.output + sample * p.steps * frame;
+  const float spike_value = p.spike_value;
+  const Reach reached = Reached(p);
+  const SpikesByStep spikes = ListSpikes(f, p.steps, sample);
+  // Step by step, so that a step's outputs stay in cache from zero to bias. Each output
+  // value still sums its spikes in the order of neurons, then of their spikes.
+  for (int64_t step = 0; step < p.steps; ++step) {
+    float* __restrict__ at_step = slab + step * frame;
+    std::fill(at_step, at_step + frame, 0.0f);
+    for (int64_t i = spikes.start[step]; i < spikes.start[step + 1]; ++i) {
+      const int64_t neuron = spikes.neuron[i], pixel = neuron / p.channels, channel = neuron % p.channels;
+      for (int64_t entry = reached.start[pixel]; entry < reached.start[pixel + 1]; ++entry) {
+        const auto& [kernel_row, cell_offset] = reached.reach[entry];
+        const float* __restrict__ weights = p.kernel + kernel_row + channel * filters;
+        float* __restrict__ cell = at_step + cell_offset;
+        for (int64_t filter = 0; filter < filters; ++filter) cell[filter] += weights[filter] * spike_value;
+      }
+    }
+    AddBias(p, at_step);
+  }
 }
 
 namespace {
