@@ -78,8 +78,10 @@ def test_the_gate_kernel_is_available():
 
 @pytest.mark.parametrize("cumulative", [False, True], ids=["per step", "cumulative"])
 @pytest.mark.parametrize("name", NODES)
-def test_gate_kernel_is_bit_identical_to_tensorflow_over_windows(name, cumulative):
+def test_gate_kernel_is_bit_identical_to_tensorflow_over_windows(name, cumulative, monkeypatch):
     node = NODES[name]
+    calls, gate = [], kernels.gated_max_pool
+    monkeypatch.setattr(kernels, "gated_max_pool", lambda *args, **options: calls.append(1) or gate(*args, **options))
     rng = np.random.default_rng(len(name))
     trains = spike_trains(rng, node, batch=5, n_steps=13)
     # A state from earlier windows: whole spike counts, so some units start tied.
@@ -96,6 +98,7 @@ def test_gate_kernel_is_bit_identical_to_tensorflow_over_windows(name, cumulativ
         assert states[True].dtype == tf.float64
         np.testing.assert_array_equal(states[True], states[False])
     assert np.count_nonzero(with_kernel) > 10
+    assert len(calls) == 2  # once per window: the kernel did serve
 
 
 def test_gate_kernel_passes_the_spikes_of_the_unit_ahead():

@@ -48,6 +48,11 @@ gives ``A_i(t) = t * x_i``, so the selected unit is the largest one at every ste
 the output is ordinary max pooling, exactly; this is how rate mode reproduces Keras.
 (Within a batch a static input is the same in every window, so the carried ``A`` is
 always a multiple of ``x`` and this stays exact across windows.)
+
+With the CPU kernels, a signal over time passes the gate in one compiled pass
+(:func:`snnconvert.simulation.kernels.gated_max_pool`) with the float operations of the
+TensorFlow ops below, which remain the reference and the fallback: same outputs, same
+state, bit for bit.
 """
 
 import functools
