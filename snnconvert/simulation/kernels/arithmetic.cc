@@ -68,7 +68,8 @@ using IntegrateFunction = void (*)(const Window&, int64_t, int64_t, int64_t, flo
 template <bool kCumulative, bool kFilter>
 IntegrateFunction Choose(const Window& w) {
   if (w.signed_current) return Integrate<kCumulative, kFilter, Drive::kSigned>;
-  return w.rectify ? Integrate<kCumulative, kFilter, Drive::kRectified> : Integrate<kCumulative, kFilter, Drive::kGiven>;
+  if (w.rectify) return Integrate<kCumulative, kFilter, Drive::kRectified>;
+  return Integrate<kCumulative, kFilter, Drive::kGiven>;
 }
 
 }  // namespace
