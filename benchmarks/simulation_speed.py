@@ -10,9 +10,10 @@ For each ``--model``, on one batch of its dataset's test images, this times in t
       plain TensorFlow ops (``--plain``: ``jit_compile=False, kernels=False``).
 
 It prints one table: the ratio b/a per model and run (lower is better; <= 1 means the
-simulation of the whole window costs no more than ``n_steps`` ANN passes) and
-images*steps per second. Each figure is the best of ``--repeats`` runs after a warm-up;
-a model's runs, its Keras passes included, are measured in turns.
+simulation of the whole window costs no more than ``n_steps`` ANN passes), in wall time
+and in CPU time (steadier on a shared machine), and images*steps per second. Each
+figure is the best of ``--repeats`` runs after a warm-up; a model's runs, its Keras
+passes included, are measured in turns.
 
 The dataset of a model is ``fashion_mnist`` if its file name says "fashion", else
 ``mnist``; ``--dataset`` (once per model, in order) overrides that.
@@ -41,17 +42,19 @@ CALIBRATION_IMAGES = 1000
 
 
 def best_times(functions, repeats):
-    """The best of ``repeats`` timings of each function, measured in turns (a, b, c, a,
-    b, c, ...) so that a passing load on the machine slows them all alike."""
+    """The best of ``repeats`` timings of each function, ``(wall, cpu)`` seconds, measured
+    in turns (a, b, c, a, b, c, ...) so that a passing load on the machine slows them all
+    alike. CPU time (of all threads of the process) is what the work costs whatever else
+    runs on the machine; wall time is what a user waits on an idle one."""
     for function in functions.values():
         function()  # warm-up: tracing and compilation are not what we measure
     times = {name: [] for name in functions}
     for _ in range(repeats):
         for name, function in functions.items():
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             function()
-            times[name].append(time.perf_counter() - start)
-    return {name: min(values) for name, values in times.items()}
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {name: tuple(min(column) for column in zip(*values)) for name, values in times.items()}
 
 
 def dataset_of(model_path, given):
@@ -106,11 +109,11 @@ def model_runs(path, dataset, args):
 
 def table_rows(name, timings, batch_size):
     rows = []
-    for (label, n_steps), elapsed in timings.items():
-        reference = timings[("keras", n_steps)]
+    for (label, n_steps), (wall, cpu) in timings.items():
+        reference_wall, reference_cpu = timings[("keras", n_steps)]
         shown = f"keras x {n_steps}" if label == "keras" else label
-        rows.append((name, n_steps, shown, f"{elapsed * 1e3:.1f}", f"{elapsed / reference:.2f}",
-                     f"{batch_size * n_steps / elapsed:,.0f}"))
+        rows.append((name, n_steps, shown, f"{wall * 1e3:.1f}", f"{wall / reference_wall:.2f}",
+                     f"{cpu * 1e3:.1f}", f"{cpu / reference_cpu:.2f}", f"{batch_size * n_steps / wall:,.0f}"))
     return rows
 
 
@@ -145,7 +148,8 @@ def main(argv=None):
         rows += table_rows(Path(path).stem, timings, args.batch_size)
     print(f"batch {args.batch_size}, best of {args.repeats}, {os.cpu_count()} CPU cores, "
           f"TensorFlow {tf.__version__}; b/a = time / time of n_steps Keras passes")
-    for line in format_table(("model", "n_steps", "run", "time ms", "b/a", "images*steps/s"), rows):
+    header = ("model", "n_steps", "run", "wall ms", "b/a wall", "cpu ms", "b/a cpu", "images*steps/s")
+    for line in format_table(header, rows):
         print(line)
 
 
