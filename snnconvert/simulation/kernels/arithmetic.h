@@ -13,14 +13,15 @@ constexpr int64_t kBlock = 512;
 // One window of steps for a batch: current and output are [batch, steps, neurons],
 // voltage, counts and new_voltage [batch, neurons]. With filter, the current first
 // passes a low-pass synapse (decay, state before the window in synapse_state), then
-// gains offset [neurons] (a bias, or nullptr).
+// gains offset [neurons] (a bias, or nullptr). With signed_current the neurons integrate
+// gain * J of either sign and emit max(floor(v), 0) spikes (rectify is then ignored).
 struct Window {
   const float* current;
   const float* voltage;
   const float* synapse_state;
   const float* offset;
   float gain, dt, spike_value, decay;
-  bool rectify, cumulative, signed_spikes, filter;
+  bool rectify, signed_current, cumulative, signed_spikes, filter;
   int64_t steps, neurons;
   float* output;
   float* counts;
@@ -71,6 +72,25 @@ struct Firing {
 };
 
 void FireSample(const Firing& f, const Projection& p, int64_t sample);
+
+// The gate of a spiking max-pool (see ops/pooling.py) over a window of steps: at each
+// step every pooling window passes on the input of its cell with the largest running
+// sum A (the first among those within tie_tolerance of the largest). Input element
+// (position p, channel c) is at p * position_stride + c * channel_stride, output
+// (window w, channel c) at w * window_stride + c * out_channel_stride.
+struct Gating {
+  const double* accumulated;  // [batch, size]: A before the window
+  const float* signal;        // [batch, steps, size]: input per step or (cumulative) summed
+  const int32_t* cells;       // [cell_count, windows]: the positions of each window's cells
+  float tie_tolerance;
+  bool cumulative;
+  int64_t steps, positions, channels, windows, cell_count;
+  int64_t position_stride, channel_stride, window_stride, out_channel_stride;
+  float* gated;              // [batch, steps, windows * channels]
+  double* new_accumulated;   // [batch, size]: A after the window
+};
+
+void GateSample(const Gating& g, int64_t sample);
 
 }  // namespace snnconvert
 

@@ -62,6 +62,9 @@ REGISTER_OP("SnnconvertIntegrateSpikingRelu")
     .Attr("filter: bool")           // pass J through the low-pass synapse first
     .Attr("cumulative: bool")       // J is a running sum over the window's steps
     .Attr("signed_spikes: bool")    // count negative spikes by magnitude
+    // integrate gain * J of either sign (v may fall below zero), emit max(floor(v), 0)
+    // spikes: an integrate-and-fire neuron on the signed current; rectify must be false
+    .Attr("signed_current: bool = false")
     .Output("output: float")        // spike_value * spikes emitted up to each step
     .Output("counts: float")        // [batch, neurons] spikes in the window
     .Output("new_voltage: float")   // [batch, neurons]
@@ -82,6 +85,10 @@ class IntegrateSpikingReluOp : public OpKernel {
     OP_REQUIRES_OK(context, context->GetAttr("cumulative", &cumulative_));
     OP_REQUIRES_OK(context, context->GetAttr("signed_spikes", &signed_spikes_));
     OP_REQUIRES_OK(context, context->GetAttr("filter", &filter_));
+    OP_REQUIRES_OK(context, context->GetAttr("signed_current", &signed_current_));
+    OP_REQUIRES(context, !(rectify_ && signed_current_),
+                absl::InvalidArgumentError("rectify and signed_current exclude each other: a signed current is "
+                                           "integrated as it is"));
   }
 
   void Compute(OpKernelContext* context) override {
@@ -123,6 +130,7 @@ class IntegrateSpikingReluOp : public OpKernel {
     w.filter = filter_;
     w.new_synapse_state = new_synapse_state->flat<float>().data();
     w.rectify = rectify_;
+    w.signed_current = signed_current_;
     w.cumulative = cumulative_;
     w.signed_spikes = signed_spikes_;
     w.steps = current.dim_size(1);
@@ -140,6 +148,7 @@ class IntegrateSpikingReluOp : public OpKernel {
   bool cumulative_ = false;
   bool signed_spikes_ = false;
   bool filter_ = false;
+  bool signed_current_ = false;
 };
 
 REGISTER_KERNEL_BUILDER(Name("SnnconvertIntegrateSpikingRelu").Device(tensorflow::DEVICE_CPU),
@@ -310,5 +319,86 @@ class FireIntoOp : public OpKernel {
 };
 
 REGISTER_KERNEL_BUILDER(Name("SnnconvertFireInto").Device(tensorflow::DEVICE_CPU), FireIntoOp);
+
+REGISTER_OP("SnnconvertGatedMaxPool")
+    .Input("accumulated: double")  // [batch, size]: each input's sum over the run so far
+    .Input("signal: float")        // [batch, steps, size], per step or running sum
+    .Input("cells: int32")         // [cells, windows]: the positions of each window's cells
+    .Attr("channels: int >= 1")    // size = positions * channels
+    .Attr("channels_first: bool")
+    .Attr("cumulative: bool")
+    .Attr("tie_tolerance: float")
+    .Output("gated: float")        // [batch, steps, windows * channels]
+    .Output("new_accumulated: double")
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->UnknownShapeOfRank(3));
+      c->set_output(1, c->input(0));
+      return absl::OkStatus();
+    });
+
+class GatedMaxPoolOp : public OpKernel {
+ public:
+  explicit GatedMaxPoolOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("channels", &channels_));
+    OP_REQUIRES_OK(context, context->GetAttr("channels_first", &channels_first_));
+    OP_REQUIRES_OK(context, context->GetAttr("cumulative", &cumulative_));
+    OP_REQUIRES_OK(context, context->GetAttr("tie_tolerance", &tie_tolerance_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& accumulated = context->input(0);
+    const Tensor& signal = context->input(1);
+    const Tensor& cells = context->input(2);
+    OP_REQUIRES(context, signal.dims() == 3 && accumulated.dims() == 2 &&
+                             signal.dim_size(0) == accumulated.dim_size(0) &&
+                             signal.dim_size(2) == accumulated.dim_size(1) && signal.dim_size(2) % channels_ == 0,
+                absl::InvalidArgumentError("expected signal [batch, steps, size] and accumulated [batch, size], "
+                                           "size a multiple of channels"));
+    OP_REQUIRES(context, cells.dims() == 2 && cells.dim_size(0) >= 1,
+                absl::InvalidArgumentError("cells must be [cells per window >= 1, windows]"));
+    const int64_t positions = signal.dim_size(2) / channels_, windows = cells.dim_size(1);
+    const auto listed = cells.flat<int32_t>();
+    for (int64_t i = 0; i < listed.size(); ++i) {
+      OP_REQUIRES(context, listed(i) >= 0 && listed(i) < positions,
+                  absl::InvalidArgumentError("cells must be positions in [0, size / channels)"));
+    }
+    const int64_t batch = signal.dim_size(0), steps = signal.dim_size(1);
+    Tensor* gated = nullptr;
+    Tensor* new_accumulated = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(0, TensorShape({batch, steps, windows * channels_}), &gated));
+    OP_REQUIRES_OK(context, context->allocate_output(1, accumulated.shape(), &new_accumulated));
+
+    Gating g;
+    g.accumulated = accumulated.flat<double>().data();
+    g.signal = signal.flat<float>().data();
+    g.cells = listed.data();
+    g.tie_tolerance = tie_tolerance_;
+    g.cumulative = cumulative_;
+    g.steps = steps, g.positions = positions, g.channels = channels_, g.windows = windows;
+    g.cell_count = cells.dim_size(0);
+    // [positions, channels] or [channels, positions], and the output alike.
+    g.position_stride = channels_first_ ? 1 : channels_;
+    g.channel_stride = channels_first_ ? positions : 1;
+    g.window_stride = channels_first_ ? 1 : channels_;
+    g.out_channel_stride = channels_first_ ? windows : 1;
+    g.gated = gated->flat<float>().data();
+    g.new_accumulated = new_accumulated->flat<double>().data();
+
+    const auto* workers = context->device()->tensorflow_cpu_worker_threads();
+    const int64_t cost = steps * (signal.dim_size(2) * 4 + windows * channels_ * g.cell_count * 4);
+    tensorflow::Shard(workers->num_threads, workers->workers, batch, std::max<int64_t>(1, cost),
+                      [&g](int64_t begin, int64_t end) {
+                        for (int64_t sample = begin; sample < end; ++sample) GateSample(g, sample);
+                      });
+  }
+
+ private:
+  int64_t channels_ = 1;
+  bool channels_first_ = false;
+  bool cumulative_ = false;
+  float tie_tolerance_ = 0.0f;
+};
+
+REGISTER_KERNEL_BUILDER(Name("SnnconvertGatedMaxPool").Device(tensorflow::DEVICE_CPU), GatedMaxPoolOp);
 
 }  // namespace snnconvert

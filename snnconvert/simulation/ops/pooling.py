@@ -48,6 +48,11 @@ gives ``A_i(t) = t * x_i``, so the selected unit is the largest one at every ste
 the output is ordinary max pooling, exactly; this is how rate mode reproduces Keras.
 (Within a batch a static input is the same in every window, so the carried ``A`` is
 always a multiple of ``x`` and this stays exact across windows.)
+
+With the CPU kernels, a signal over time passes the gate in one compiled pass
+(:func:`snnconvert.simulation.kernels.gated_max_pool`) with the float operations of the
+TensorFlow ops below, which remain the reference and the fallback: same outputs, same
+state, bit for bit.
 """
 
 import functools
@@ -59,6 +64,7 @@ import tensorflow as tf
 
 from snnconvert.ir import pooling as ir
 from snnconvert.ir.geometry import same_padding
+from snnconvert.simulation import kernels
 from snnconvert.simulation.ops.registry import implements, implements_stateful
 from snnconvert.simulation.signals import Signal, map_linear
 
@@ -124,13 +130,18 @@ def initial_accumulated_input(node, batch_size):
     return tf.zeros((batch_size, *node.input_shape), tf.float64)
 
 
-def advance_max_pool(node, inputs, accumulated, n_steps, dt):
-    """One window of ``n_steps`` steps; returns ``(output, accumulated input after it)``."""
+def advance_max_pool(node, inputs, accumulated, n_steps, dt, use_kernels=True):
+    """One window of ``n_steps`` steps; returns ``(output, accumulated input after it)``.
+
+    A signal over time goes through the compiled CPU kernel when ``use_kernels`` and
+    it serves (same operations, same results), else through TensorFlow ops."""
     signal = inputs[0]
     if not signal.temporal:
         after = accumulated + n_steps * tf.cast(signal.tensor, tf.float64)
         largest = _largest(node, spatial_flat(node, signal.tensor))
         return Signal(tf.reshape(largest, [-1, *node.shape]), temporal=False), after
+    if use_kernels and kernels.available():
+        return _advance_with_kernel(node, signal, accumulated)
     if signal.cumulative:
         # Rounded once to float32 (what the comparisons use); the state stays exact.
         running = tf.expand_dims(tf.cast(accumulated, tf.float32), 1) + signal.tensor
@@ -143,6 +154,26 @@ def advance_max_pool(node, inputs, accumulated, n_steps, dt):
     gated = _gate(node, spatial_flat(node, running), spatial_flat(node, per_step))
     outer = tf.shape(per_step)[:2]
     return Signal(tf.reshape(gated, tf.concat([outer, node.shape], axis=0)), temporal=True), after
+
+
+def _advance_with_kernel(node, signal, accumulated):
+    channels_first = node.data_format == "channels_first"
+    gated, after = kernels.gated_max_pool(
+        accumulated, signal.tensor, gate_cells(node), channels=node.input_shape[0 if channels_first else -1],
+        channels_first=channels_first, cumulative=signal.cumulative, tie_tolerance=TIE_TOLERANCE,
+    )
+    outer = tf.shape(signal.tensor)[:2]
+    return Signal(tf.reshape(gated, tf.concat([outer, node.shape], axis=0)), temporal=True), after
+
+
+def gate_cells(node):
+    """``[cells per window, windows]``: the positions of every window's cells, a global
+    pool being one window of all positions."""
+    if isinstance(node, ir.GlobalMaxPoolNode):
+        shape = node.input_shape
+        positions = math.prod(shape[:-1] if node.data_format == "channels_last" else shape[1:])
+        return np.arange(positions, dtype=np.int32)[:, None]
+    return window_cells(node)[0]
 
 
 def spatial_flat(node, tensor, input_shape=None):
