@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from snnconvert._tables import format_table
 from snnconvert.calibration import calibrate
 from snnconvert.cli.options import CALIBRATION_SAMPLES  # noqa: F401  (kept importable from here)
 from snnconvert.cli.strategies import make_strategy
@@ -17,7 +18,6 @@ from snnconvert.data.sources import check_npz_arrays, load_labelled_data
 from snnconvert.loading import load_keras_model
 from snnconvert.reports.evaluation import evaluation_report, format_evaluation_report
 from snnconvert.reports.layers import format_layer_rows, layer_rows
-from snnconvert._tables import format_table
 from snnconvert.reports.sweep import plot_sweep, run_sweep
 
 

@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 
-from snnconvert._tables import format_table
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 from snnconvert.metrics.readouts import READOUTS, Readout, accuracy_over_time, readout_predictions, readout_scores
+from snnconvert.metrics.tables import format_activity_table
 from snnconvert.simulation.batching import check_memory
 
 __all__ = ["READOUTS", "AccuracyTally", "EvaluationResult", "accuracy_over_time", "as_labels", "readout_predictions",
@@ -206,20 +206,8 @@ class EvaluationResult:
             + f"   (within 0.5 points of its final value from step {self.time_to_accuracy()} on)",
             "",
         ]
-        header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent")
-        rows = [
-            (
-                name,
-                f"{a.n_neurons}",
-                f"{a.total_spikes:,}" if a.spiking else f"{a.total_spikes:,.1f} (rate)",
-                f"{a.spikes_per_image:,.1f}",
-                f"{a.mean_rate_hz:.1f}",
-                f"{a.max_rate_hz:.1f}",
-                f"{a.silent_fraction:.1%}",
-            )
-            for name, a in self.activity.items()
-        ]
-        lines.extend(format_table(header, rows))
+        # Rows by the names ``activity`` is keyed on: a layer's own, or its node's when it has several.
+        lines.extend(format_activity_table({**a.to_dict(), "layer": name} for name, a in self.activity.items()))
         return "\n".join(lines)
 
     def _readout_label(self):
