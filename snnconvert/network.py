@@ -94,12 +94,7 @@ class SpikingNetwork:
         Returns:
             an :class:`~snnconvert.metrics.EvaluationResult`.
         """
-        if y is None and not isinstance(x, tf.data.Dataset):
-            raise ValueError("`y` (the labels) is required unless `x` is a tf.data.Dataset of (x, y).")
-        if len(self.graph.outputs) != 1:
-            raise ValueError(f"evaluate needs a single-output network; this one has {self.graph.outputs}.")
-        n_steps = check_positive_int("n_steps", n_steps)
-        batch_size = check_positive_int("batch_size", batch_size)
+        n_steps, batch_size = self._check_evaluation(x, y, n_steps, batch_size)
         simulator = self.simulator(**simulator_options)
         tally = AccuracyTally(readout, readout_steps, readout_tau, simulator.dt)
         tally.check_steps(n_steps)  # before any batch is simulated
@@ -107,26 +102,10 @@ class SpikingNetwork:
         check_evaluation_memory(n_steps, batch_size, n_classes, readout, readout_steps)
         if keep_outputs:
             check_kept_memory("evaluate(keep_outputs=True)", count_samples(x) or batch_size, n_steps, [n_classes])
-        collector = ActivityCollector(self.graph, probes=())
-        compare = compare_keras and self.keras_model is not None
-
-        def tally_batch(labels, size):
-            # Each window's outputs are tallied as they come: none are kept over the run.
-            if labels is None:
-                raise ValueError("The dataset yields no labels; make its elements (x, y) pairs.")
-            add = tally.batch(labels, size, n_classes, n_steps)
-            return lambda outputs: add(next(iter(outputs.values())))
-
-        batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress,
-                                    strategy=strategy, outputs_to=None if keep_outputs else tally_batch)
-        for batch in batches:
-            if keep_outputs:
-                tally_batch(batch.labels, batch.size)(batch.outputs)
-            if compare:
-                keras_scores = self._keras_scores(batch)
-                if keras_scores is not None:
-                    tally.add_keras(keras_scores, as_labels(batch.labels, batch.size))
-            collector.add(batch, keep_outputs=keep_outputs)
+        batches = simulator.iterate(x, n_steps, labels=y, batch_size=batch_size, progress=progress, strategy=strategy,
+                                    outputs_to=None if keep_outputs else _tally_outputs(tally, n_classes, n_steps))
+        collector = self._collect(batches, tally, n_classes, n_steps, keep_outputs=keep_outputs,
+                                  compare_keras=compare_keras and self.keras_model is not None)
         return EvaluationResult(
             accuracy=tally.accuracy,
             accuracy_per_step=tally.accuracy_per_step,
@@ -136,6 +115,27 @@ class SpikingNetwork:
             readout_tau=tally.readout_tau,
             simulation=collector.result(n_steps, simulator.dt),
         )
+
+    def _check_evaluation(self, x, y, n_steps, batch_size):
+        """``(n_steps, batch_size)`` checked, once the data and network suit an evaluation."""
+        if y is None and not isinstance(x, tf.data.Dataset):
+            raise ValueError("`y` (the labels) is required unless `x` is a tf.data.Dataset of (x, y).")
+        if len(self.graph.outputs) != 1:
+            raise ValueError(f"evaluate needs a single-output network; this one has {self.graph.outputs}.")
+        return check_positive_int("n_steps", n_steps), check_positive_int("batch_size", batch_size)
+
+    def _collect(self, batches, tally, n_classes, n_steps, *, keep_outputs, compare_keras):
+        """Spike statistics of every simulated batch, tallying kept outputs and the Keras model's scores."""
+        collector = ActivityCollector(self.graph, probes=())
+        for batch in batches:
+            if keep_outputs:
+                _tally_outputs(tally, n_classes, n_steps)(batch.labels, batch.size)(batch.outputs)
+            if compare_keras:
+                keras_scores = self._keras_scores(batch)
+                if keras_scores is not None:
+                    tally.add_keras(keras_scores, as_labels(batch.labels, batch.size))
+            collector.add(batch, keep_outputs=keep_outputs)
+        return collector
 
     def _keras_scores(self, batch):
         inputs = batch.inputs
@@ -159,3 +159,16 @@ class SpikingNetwork:
 
     def __repr__(self):
         return f"<SpikingNetwork {self.graph!r}>"
+
+
+def _tally_outputs(tally, n_classes, n_steps):
+    """For ``Simulator.iterate``'s ``outputs_to``: per batch, where its outputs go (into ``tally``,
+    window by window as they come, so none are kept over the run)."""
+
+    def tally_batch(labels, size):
+        if labels is None:
+            raise ValueError("The dataset yields no labels; make its elements (x, y) pairs.")
+        add = tally.batch(labels, size, n_classes, n_steps)
+        return lambda outputs: add(next(iter(outputs.values())))
+
+    return tally_batch
