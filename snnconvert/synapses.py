@@ -12,6 +12,7 @@ at once as ``y = L @ x + a^t * y[0]`` with the lower-triangular Toeplitz matrix
 """
 
 import math
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -22,22 +23,22 @@ from snnconvert._validation import check_positive_number, short_repr
 class Lowpass:
     """Low-pass filter with time constant ``tau`` seconds."""
 
-    def __init__(self, tau):
+    def __init__(self, tau: float) -> None:
         self.tau = check_positive_number("synapse", tau)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Lowpass(tau={self.tau:g})"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Lowpass) and other.tau == self.tau
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(("Lowpass", self.tau))
 
-    def decay(self, dt):
+    def decay(self, dt: float) -> float:
         return math.exp(-dt / self.tau)
 
-    def filter(self, signal, state, dt):
+    def filter(self, signal: tf.Tensor, state: tf.Tensor, dt: float) -> tuple[tf.Tensor, tf.Tensor]:
         """Filter ``signal`` ``[batch, steps, ...]`` starting from ``state`` ``[batch, ...]``.
 
         Returns ``(filtered, state)`` with ``filtered`` shaped like ``signal``.
@@ -51,7 +52,8 @@ class Lowpass:
         filtered = tf.reshape(filtered, batch_shape)
         return filtered, filtered[:, -1]
 
-    def filter_constant(self, value, n_steps, state, dt):
+    def filter_constant(self, value: tf.Tensor, n_steps: int, state: tf.Tensor,
+                        dt: float) -> tuple[tf.Tensor, tf.Tensor]:
         """Filter an input held at ``value`` ``[batch, ...]`` for ``n_steps`` steps.
 
         Closed form: ``y[t] = value + (y[0] - value) * a^t``.
@@ -63,7 +65,7 @@ class Lowpass:
         filtered = value + (tf.expand_dims(state, 1) - value) * powers
         return filtered, filtered[:, -1]
 
-    def _window_matrices(self, n_steps, dt, dtype):
+    def _window_matrices(self, n_steps: int, dt: float, dtype: Any) -> tuple[tf.Tensor, tf.Tensor]:
         a = self.decay(dt)
         lags = np.arange(n_steps)[:, None] - np.arange(n_steps)[None, :]
         transfer = np.where(lags >= 0, (1 - a) * a ** np.maximum(lags, 0), 0.0)
@@ -71,7 +73,7 @@ class Lowpass:
         return tf.constant(transfer, dtype=dtype), tf.constant(carry, dtype=dtype)
 
 
-def as_synapse(value):
+def as_synapse(value: Lowpass | float | None) -> Lowpass | None:
     """``None`` or ``0`` means no filter; a positive number is a low-pass time constant."""
     if value is None or isinstance(value, Lowpass):
         return value

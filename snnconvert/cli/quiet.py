@@ -1,6 +1,6 @@
 """Load TensorFlow for the command line without its start-up chatter.
 
-Measured with TensorFlow 2.21 on a machine without a GPU: ``import tensorflow`` writes
+On a machine without a GPU, ``import tensorflow`` writes
 "All log messages before absl::InitializeLog() ..." and "Could not find cuda drivers"
 twice (two libraries, each logging before absl is set up, so ``TF_CPP_MIN_LOG_LEVEL`` does
 not reach them), then the cpu_feature_guard notice; the first device query adds

@@ -51,9 +51,9 @@ class DatasetInfo:
     """
 
     name: str
-    image_shape: tuple
+    image_shape: tuple[int, ...]
     n_classes: int
-    class_names: tuple
+    class_names: tuple[str, ...]
     pixel_max: int
 
 
@@ -89,7 +89,7 @@ _IDX_FOLDERS = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}
 _IDX_PREFIXES = {"train": "train", "test": "t10k"}
 
 
-def resolve_data_dir(data_dir=None):
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
     """Return the configured data directory, or `None` if there is none.
 
     Args:
@@ -109,7 +109,8 @@ def resolve_data_dir(data_dir=None):
     return None
 
 
-def load_dataset(name, split="test", data_dir=None):
+def load_dataset(name: str, split: str = "test",
+                 data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Load one split of a dataset as `(x, y)` NumPy arrays.
 
     For `"mnist"` and `"fashion_mnist"` the files are read from the data
@@ -161,7 +162,7 @@ def load_dataset(name, split="test", data_dir=None):
     return _load_idx_dataset(name, split, root, source)
 
 
-def _load_idx_dataset(name, split, root, source):
+def _load_idx_dataset(name: str, split: str, root: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
     folder = root / _IDX_FOLDERS[name]
     prefix = _IDX_PREFIXES[split]
     images_path = _find_file(folder / f"{prefix}-images-idx3-ubyte", name, root, source)
@@ -199,7 +200,7 @@ def _load_idx_dataset(name, split, root, source):
     return x, y.astype(np.int64)
 
 
-def _find_file(stem, name, root, source):
+def _find_file(stem: Path, name: str, root: Path, source: str) -> Path:
     """Return the `.gz` or uncompressed file at `stem`, or explain what is missing."""
     compressed = stem.with_name(stem.name + ".gz")
     for candidate in (compressed, stem):
@@ -218,7 +219,7 @@ def _find_file(stem, name, root, source):
     )
 
 
-def _download_with_keras(name, split):
+def _download_with_keras(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     # Imported here: Keras pulls in TensorFlow, which the IDX path never needs.
     import keras
 
@@ -236,7 +237,7 @@ def _download_with_keras(name, split):
     return np.asarray(x, dtype=np.uint8), np.asarray(y, dtype=np.int64)
 
 
-def _load_digits(split):
+def _load_digits(split: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:

@@ -5,6 +5,8 @@ the slice that is read, so a whole uint8 dataset is never copied to float32.
 """
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,28 +20,28 @@ class ScaledImages:
         pixel_scale: divide pixel values by this (255 for 8-bit images).
     """
 
-    def __init__(self, images, sample_shape, pixel_scale=255.0):
+    def __init__(self, images: Any, sample_shape: Sequence[int], pixel_scale: float = 255.0) -> None:
         self.images = images
         self.sample_shape = tuple(sample_shape)
         self.pixel_scale = float(pixel_scale)
         self.shape = (len(images), *self.sample_shape)
         self.ndim = len(self.shape)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: slice) -> np.ndarray:
         if not isinstance(index, slice):
             raise TypeError("ScaledImages supports slices only (it is read batch by batch).")
         raw = np.asarray(self.images[index])
         return (raw.astype(np.float32) / self.pixel_scale).reshape(-1, *self.sample_shape)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         array = self[:]
         return array if dtype is None else array.astype(dtype)
 
 
-def fit_to_input(images, input_shape, pixel_scale=255.0):
+def fit_to_input(images: np.ndarray, input_shape: Sequence[int], pixel_scale: float = 255.0) -> ScaledImages:
     """Match ``images`` ``[n, ...]`` to a model input of shape ``input_shape``.
 
     Accepted differences: a missing channel axis of size 1 (last or first), or a

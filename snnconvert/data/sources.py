@@ -1,8 +1,11 @@
 """Evaluation data by name (a known dataset) or by file (``.npz``)."""
 
 import numbers
+import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,14 +15,15 @@ from snnconvert.data.preprocess import fit_to_input
 _NPZ_KEYS = (("x_test", "y_test"), ("x", "y"))
 
 
-def load_labelled_data(source, split="test", data_dir=None):
+def load_labelled_data(source: str | os.PathLike[str], split: str = "test",
+                       data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """``(images, labels, pixel_scale)`` for a dataset name or an ``.npz`` file.
 
     ``pixel_scale`` is what to divide the raw values by to reach the range the
     models were trained on: the dataset's maximum pixel value for named datasets,
     255 for integer arrays from a file, 1 for float arrays (assumed scaled already).
     """
-    if source in DATASETS:
+    if isinstance(source, str) and source in DATASETS:
         images, labels = load_dataset(source, split, data_dir=data_dir)
         return images, labels, float(DATASETS[source].pixel_max)
     path = Path(source)
@@ -53,7 +57,9 @@ def load_labelled_data(source, split="test", data_dir=None):
     return images, labels, pixel_scale
 
 
-def load_images(source, split="test", *, data_dir=None, n=None, input_shape=None, pixel_scale=None, lazy=False):
+def load_images(source: str | os.PathLike[str], split: str = "test", *, data_dir: str | os.PathLike[str] | None = None,
+                n: int | None = None, input_shape: Sequence[int] | None = None, pixel_scale: float | None = None,
+                lazy: bool = False) -> tuple[Any, np.ndarray]:
     """Images ready for a converted network, and their labels: what the command line feeds it.
 
     The raw samples of ``source`` (a dataset name or an ``.npz`` file, as for
@@ -95,7 +101,8 @@ def load_images(source, split="test", *, data_dir=None, n=None, input_shape=None
     return (x if lazy else np.asarray(x)), labels
 
 
-def check_npz_arrays(path, samples, labels=None):
+def check_npz_arrays(path: str | os.PathLike[str], samples: tuple[str, np.ndarray],
+                     labels: tuple[str, np.ndarray] | None = None) -> None:
     """Refuse arrays of an ``.npz`` file that cannot be data: ``samples`` (``(key, array)``)
     needs a sample axis, ``labels`` one label or one-hot row per sample."""
     key, array = samples

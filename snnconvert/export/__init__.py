@@ -5,8 +5,10 @@ picks the exporter by ``format`` or by the file's suffix; ``export_nir`` and
 ``to_nir`` are the NIR exporter's own entry points.
 """
 
+import os
 import sys
 import types
+from typing import Any
 
 from snnconvert.errors import ExportError
 from snnconvert.export.base import Exporter, export, register_exporter
@@ -19,7 +21,8 @@ class _CallableModule(types.ModuleType):
     """This package, callable as :func:`export`: ``snnconvert.export`` names both the
     package (``snnconvert.export.to_nir``) and the function users call."""
 
-    def __call__(self, network, path, format=None, **options):
+    def __call__(self, network: Any, path: str | os.PathLike[str], format: str | None = None,
+                 **options: Any) -> Any:
         return export(network, path, format, **options)
 
 

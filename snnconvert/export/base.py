@@ -24,7 +24,9 @@ from snnconvert.ir.nodes import Node
 
 __all__ = ["Exporter", "export", "register_exporter"]
 
-Rule = Callable[[Any, Node], Any]
+# ``(exporter, node) -> value``. The node is of the type the rule is listed with, which a
+# Callable's parameter types cannot say (a rule for AddNode is no rule for every Node).
+Rule = Callable[[Any, Any], Any]
 
 
 class Exporter:

@@ -1,6 +1,6 @@
 """Pooling nodes in the NIR export (rules used by ``nir.NirExporter``).
 
-NIR 1.0 has ``AvgPool2d`` and ``SumPool2d`` only. A 1-D average pool is written as
+NIR has ``AvgPool2d`` and ``SumPool2d`` only. A 1-D average pool is written as
 the ``Conv1d`` that computes it: each channel's window averaged with weights
 ``1 / pool_size``, zero across channels. Max pooling has no NIR node at all.
 """

@@ -5,8 +5,11 @@ or :mod:`.hdf5` (``.h5``) checks it within fixed bounds and refuses stored code
 (:mod:`.config`); Keras then loads it with safe mode on.
 """
 
+import os
 import tempfile
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import keras
 
@@ -18,7 +21,8 @@ from snnconvert.loading.hdf5 import check_hdf5_model
 _SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
-def load_keras_model(source, custom_objects=None):
+def load_keras_model(source: "keras.Model | str | os.PathLike[str]",
+                     custom_objects: dict[str, Any] | None = None) -> keras.Model:
     """A ``keras.Model`` from a live model or a ``.h5``/``.hdf5``/``.keras`` file.
 
     Files load with Keras safe mode on, so a model that would run stored Python code
@@ -65,11 +69,11 @@ def load_keras_model(source, custom_objects=None):
 class _lowercase_suffix:
     """Keras recognises only lower-case suffixes; '.H5' files load through a link."""
 
-    def __init__(self, path):
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.folder = None
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Path:
         if self.path.suffix == self.path.suffix.lower():
             return self.path
         self.folder = tempfile.TemporaryDirectory()
@@ -77,6 +81,6 @@ class _lowercase_suffix:
         link.symlink_to(self.path.resolve())
         return link
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: type[BaseException] | BaseException | TracebackType | None) -> None:
         if self.folder is not None:
             self.folder.cleanup()

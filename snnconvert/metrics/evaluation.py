@@ -1,19 +1,21 @@
 """Classification accuracy of a simulated network, beside the original Keras model's."""
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
-from snnconvert._tables import format_table
 from snnconvert._validation import check_choice, check_positive_int, check_positive_number
 from snnconvert.metrics.readouts import READOUTS, Readout, accuracy_over_time, readout_predictions, readout_scores
+from snnconvert.metrics.results import PopulationActivity, SimulationResult
+from snnconvert.metrics.tables import format_activity_table
 from snnconvert.simulation.batching import check_memory
 
 __all__ = ["READOUTS", "AccuracyTally", "EvaluationResult", "accuracy_over_time", "as_labels", "readout_predictions",
            "readout_scores", "time_to_accuracy"]
 
 
-def as_labels(labels, n_samples, n_classes=None):
+def as_labels(labels: Any, n_samples: int, n_classes: int | None = None) -> np.ndarray:
     """Integer class labels from integer or one-hot ``labels``, checked.
 
     Labels must be whole numbers in ``[0, n_classes)``, or one-hot rows: anything else
@@ -48,7 +50,7 @@ def as_labels(labels, n_samples, n_classes=None):
     return labels
 
 
-def time_to_accuracy(accuracy_per_step, tolerance=0.005):
+def time_to_accuracy(accuracy_per_step: Any, tolerance: float = 0.005) -> int:
     """The first step (counted from 1) from which accuracy stays within ``tolerance`` of
     its final value until the end of the run."""
     accuracy_per_step = np.asarray(accuracy_per_step)
@@ -63,7 +65,8 @@ def time_to_accuracy(accuracy_per_step, tolerance=0.005):
 BYTES_PER_STEP = 64
 
 
-def check_evaluation_memory(n_steps, batch_size, n_classes, readout="last", readout_steps=1, limit=None):
+def check_evaluation_memory(n_steps: int, batch_size: int, n_classes: int, readout: str = "last",
+                            readout_steps: int = 1, limit: int | None = None) -> None:
     """Refuse, before anything runs, an evaluation whose state would not fit in memory: its
     per-step accuracies, and for ``readout="mean"`` the running sums of the last
     ``readout_steps`` steps of a batch. Outputs over time are never all kept, so nothing
@@ -84,28 +87,30 @@ class AccuracyTally:
     """Counts correct predictions batch by batch, and within a batch window by window, so
     no outputs over time need to be kept: only the count of correct ones at each step."""
 
-    def __init__(self, readout="last", readout_steps=1, readout_tau=0.01, dt=0.001):
+    def __init__(self, readout: str = "last", readout_steps: int = 1, readout_tau: float = 0.01,
+                 dt: float = 0.001) -> None:
         check_choice("readout", readout, READOUTS)
         self.readout, self.readout_steps = readout, check_positive_int("readout_steps", readout_steps)
         self.readout_tau, self.dt = check_positive_number("readout_tau", readout_tau), dt
         self.n_samples = 0
-        self.correct_per_step = 0
+        # Sized by the first batch's number of steps.
+        self.correct_per_step: np.ndarray | None = None
         self.keras_correct = 0
         self.keras_samples = 0
 
-    def check_steps(self, n_steps):
+    def check_steps(self, n_steps: int) -> None:
         if self.readout == "mean" and self.readout_steps > n_steps:
             raise ValueError(
                 f"`readout_steps` ({self.readout_steps}) exceeds n_steps ({n_steps}); "
                 "average over at most the simulated steps."
             )
 
-    def batch(self, labels, n_samples, n_classes, n_steps):
+    def batch(self, labels: Any, n_samples: int, n_classes: int, n_steps: int) -> "BatchTally":
         """A :class:`BatchTally` for the next batch, whose outputs it is then fed window by
         window; ``labels`` are checked first (see :func:`as_labels`)."""
         self.check_steps(n_steps)
         labels = as_labels(labels, n_samples, n_classes)
-        if isinstance(self.correct_per_step, int):
+        if self.correct_per_step is None:
             self.correct_per_step = np.zeros(n_steps)
         elif len(self.correct_per_step) != n_steps:
             raise ValueError(f"Every batch must run the same number of steps; received {n_steps} after "
@@ -113,14 +118,14 @@ class AccuracyTally:
         self.n_samples += len(labels)
         return BatchTally(self, labels)
 
-    def add(self, outputs, labels, keras_scores=None):
+    def add(self, outputs: np.ndarray, labels: Any, keras_scores: Any = None) -> None:
         """Tally one batch's outputs over the whole run ``[n, steps, ...]`` at once."""
         tally = self.batch(labels, len(outputs), int(np.prod(outputs.shape[2:])), outputs.shape[1])
         tally(outputs)
         if keras_scores is not None:
             self.add_keras(keras_scores, tally.labels)
 
-    def add_keras(self, keras_scores, labels):
+    def add_keras(self, keras_scores: Any, labels: np.ndarray) -> None:
         """Count the Keras model's correct predictions, ``keras_scores`` ``[n, ...]``, on
         checked integer ``labels``."""
         predicted = np.asarray(keras_scores).reshape(len(labels), -1).argmax(axis=1)
@@ -128,15 +133,17 @@ class AccuracyTally:
         self.keras_samples += len(labels)
 
     @property
-    def accuracy(self):
+    def accuracy(self) -> float:
         return float(self.accuracy_per_step[-1])
 
     @property
-    def accuracy_per_step(self):
+    def accuracy_per_step(self) -> np.ndarray:
+        if self.correct_per_step is None:
+            raise ValueError("Nothing was evaluated: the data held no samples. Pass at least one (x, y) sample.")
         return self.correct_per_step / self.n_samples
 
     @property
-    def keras_accuracy(self):
+    def keras_accuracy(self) -> float | None:
         return self.keras_correct / self.keras_samples if self.keras_samples else None
 
 
@@ -144,15 +151,16 @@ class BatchTally:
     """One batch's part of an :class:`AccuracyTally`: called with each window's outputs
     ``[n, steps, ...]`` in order, it adds their correct predictions at those steps."""
 
-    def __init__(self, tally, labels):
-        self.tally, self.labels = tally, labels
+    def __init__(self, tally: AccuracyTally, labels: np.ndarray) -> None:
+        assert tally.correct_per_step is not None, "made by AccuracyTally.batch, which sizes the counts"
+        self.tally, self.labels, self.correct_per_step = tally, labels, tally.correct_per_step
         self.readout = Readout(tally.readout, tally.readout_steps, tally.readout_tau, tally.dt)
 
-    def __call__(self, outputs):
+    def __call__(self, outputs: np.ndarray) -> None:
         start = self.readout.steps_done
         scores = self.readout.scores(outputs)
         correct = accuracy_over_time(scores, self.labels) * len(self.labels)
-        self.tally.correct_per_step[start:start + len(correct)] += correct
+        self.correct_per_step[start:start + len(correct)] += correct
 
 
 @dataclasses.dataclass
@@ -172,31 +180,31 @@ class EvaluationResult:
     keras_accuracy: float | None
     readout: str
     readout_steps: int
-    simulation: object
+    simulation: SimulationResult
     readout_tau: float = 0.01
 
-    def time_to_accuracy(self, tolerance=0.005):
+    def time_to_accuracy(self, tolerance: float = 0.005) -> int:
         """The first step from which accuracy stays within ``tolerance`` (a fraction,
         0.005 = half a point) of the final accuracy; see :func:`time_to_accuracy`."""
         return time_to_accuracy(self.accuracy_per_step, tolerance)
 
     @property
-    def spikes_per_layer(self):
+    def spikes_per_layer(self) -> dict[str, int | float]:
         return self.simulation.spikes_per_layer
 
     @property
-    def activity(self):
+    def activity(self) -> dict[str, PopulationActivity]:
         return self.simulation.activity
 
     @property
-    def total_spikes(self):
+    def total_spikes(self) -> int | float:
         return self.simulation.total_spikes
 
     @property
-    def spikes_per_image(self):
+    def spikes_per_image(self) -> float:
         return self.total_spikes / self.simulation.n_images
 
-    def summary(self):
+    def summary(self) -> str:
         """A plain-text report: accuracies, then one row per neuron population."""
         lines = [
             f"images: {self.simulation.n_images}   steps: {self.simulation.n_steps}   "
@@ -206,30 +214,18 @@ class EvaluationResult:
             + f"   (within 0.5 points of its final value from step {self.time_to_accuracy()} on)",
             "",
         ]
-        header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent")
-        rows = [
-            (
-                name,
-                f"{a.n_neurons}",
-                f"{a.total_spikes:,}" if a.spiking else f"{a.total_spikes:,.1f} (rate)",
-                f"{a.spikes_per_image:,.1f}",
-                f"{a.mean_rate_hz:.1f}",
-                f"{a.max_rate_hz:.1f}",
-                f"{a.silent_fraction:.1%}",
-            )
-            for name, a in self.activity.items()
-        ]
-        lines.extend(format_table(header, rows))
+        # Rows by the names ``activity`` is keyed on: a layer's own, or its node's when it has several.
+        lines.extend(format_activity_table({**a.to_dict(), "layer": name} for name, a in self.activity.items()))
         return "\n".join(lines)
 
-    def _readout_label(self):
+    def _readout_label(self) -> str:
         if self.readout == "last":
             return "last step"
         if self.readout == "filtered":
             return f"low-pass filtered, tau {self.readout_tau:g} s"
         return f"mean of last {self.readout_steps} steps"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {
             "accuracy": self.accuracy,
             "keras_accuracy": self.keras_accuracy,

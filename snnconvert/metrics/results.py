@@ -1,6 +1,7 @@
 """What a simulation returns: outputs over time and exact per-layer spike statistics."""
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -31,41 +32,41 @@ class PopulationActivity:
     dt: float
 
     @property
-    def n_images(self):
+    def n_images(self) -> int:
         return len(self.per_image)
 
     @property
-    def n_neurons(self):
+    def n_neurons(self) -> int:
         return len(self.per_neuron)
 
     @property
-    def total_spikes(self):
+    def total_spikes(self) -> int | float:
         total = float(self.per_image.sum())
         return int(round(total)) if self.spiking else total
 
     @property
-    def spikes_per_image(self):
+    def spikes_per_image(self) -> float:
         return self.total_spikes / self.n_images
 
     @property
-    def rates_hz(self):
+    def rates_hz(self) -> np.ndarray:
         """Mean firing rate of each neuron over all images and steps, in Hz."""
         return self.per_neuron / (self.n_images * self.n_steps * self.dt)
 
     @property
-    def mean_rate_hz(self):
+    def mean_rate_hz(self) -> float:
         return float(self.rates_hz.mean())
 
     @property
-    def max_rate_hz(self):
+    def max_rate_hz(self) -> float:
         return float(self.rates_hz.max())
 
     @property
-    def silent_fraction(self):
+    def silent_fraction(self) -> float:
         """Share of neurons that never spiked on any image."""
         return float(np.mean(self.per_neuron == 0))
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {
             "layer": self.layer,
             "node": self.node,
@@ -89,14 +90,14 @@ class SimulationResult:
         probes: probed node name -> ``[n_images, n_steps, ...]`` values.
     """
 
-    outputs: dict
-    activity: dict
-    probes: dict
+    outputs: dict[str, np.ndarray]
+    activity: dict[str, PopulationActivity]
+    probes: dict[str, np.ndarray]
     n_steps: int
     dt: float
     n_images: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Key populations by their Keras layer unless a layer (called twice) owns several.
         layers = [activity.layer for activity in self.activity.values()]
         self.activity = {
@@ -104,7 +105,7 @@ class SimulationResult:
         }
 
     @property
-    def output(self):
+    def output(self) -> np.ndarray:
         """The only output's values over time (``[n_images, n_steps, ...]``)."""
         if len(self.outputs) != 1:
             raise ValueError(
@@ -114,10 +115,10 @@ class SimulationResult:
         return next(iter(self.outputs.values()))
 
     @property
-    def spikes_per_layer(self):
+    def spikes_per_layer(self) -> dict[str, int | float]:
         """Layer name -> total spikes over all images and steps."""
         return {name: a.total_spikes for name, a in self.activity.items()}
 
     @property
-    def total_spikes(self):
+    def total_spikes(self) -> int | float:
         return sum(a.total_spikes for a in self.activity.values())

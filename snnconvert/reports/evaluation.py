@@ -1,8 +1,14 @@
 """The evaluation report: accuracies, then per-layer spikes and operations."""
 
-from snnconvert._tables import format_table
+from snnconvert.metrics.tables import format_activity_table
 from snnconvert.reports.energy import HOROWITZ_45NM, energy_estimate, format_energy
 from snnconvert.reports.operations import ann_macs, synaptic_operations
+
+# What the report adds to the activity table of ``EvaluationResult.summary``.
+_REPORT_COLUMNS = (
+    ("scale", lambda layer: f"{layer['scale']:.4g}"),
+    ("synops/image", lambda layer: f"{layer['synaptic_ops_per_image']:,.0f}"),
+)
 
 
 def evaluation_report(network, result, energy_model=HOROWITZ_45NM, **context):
@@ -57,23 +63,7 @@ def format_evaluation_report(report):
           if report["non_spiking_layers"] else []),
         "",
     ]
-    header = ("layer", "neurons", "total spikes", "spikes/image", "mean Hz", "max Hz", "silent", "scale",
-              "synops/image")
-    rows = [
-        (
-            layer["layer"],
-            f"{layer['neurons']:,}",
-            f"{layer['total_spikes']:,}" if layer["spiking"] else f"{layer['total_spikes']:,.1f} (rate)",
-            f"{layer['spikes_per_image']:,.1f}",
-            f"{layer['mean_rate_hz']:.1f}",
-            f"{layer['max_rate_hz']:.1f}",
-            f"{layer['silent_fraction']:.1%}",
-            f"{layer['scale']:.4g}",
-            f"{layer['synaptic_ops_per_image']:,.0f}",
-        )
-        for layer in report["layers"]
-    ]
-    lines.extend(format_table(header, rows))
+    lines.extend(format_activity_table(report["layers"], _REPORT_COLUMNS))
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ from snnconvert.cli.quiet import keep_lines
 from snnconvert.reports.layers import format_layer_rows, layer_rows
 
 REPO = Path(__file__).resolve().parents[2]
-# What TensorFlow 2.21 wrote on this project's machines at start-up (no GPU); none of it may show.
+# What TensorFlow writes at start-up on a machine without a GPU; none of it may show.
 TF_NOISE = ("cuda", "absl", "onednn", "cpu_feature_guard", "e0000")
 
 

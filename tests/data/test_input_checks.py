@@ -42,6 +42,15 @@ def test_one_hot_labels_of_the_right_width_give_the_integer_labels_accuracy(thre
     np.testing.assert_array_equal(one_hot.accuracy_per_step, by_class.accuracy_per_step)
 
 
+
+def test_an_empty_dataset_is_refused_by_name_not_by_a_division_by_zero(three_class_network):
+    import tensorflow as tf
+
+    empty = tf.data.Dataset.from_tensor_slices((np.zeros((0, 4), np.float32), np.zeros(0, np.int64))).batch(4)
+    with pytest.raises(ValueError, match="the data held no samples"):
+        three_class_network.evaluate(empty, n_steps=5, progress=False)
+
+
 def test_as_labels_checks_the_width_only_when_the_classes_are_known():
     np.testing.assert_array_equal(as_labels(np.eye(2)[[1, 0]], 2), [1, 0])
     with pytest.raises(ValueError, match="2 columns but the network has 5 outputs"):

@@ -125,3 +125,36 @@ def test_energy_model_can_be_overridden(evaluated):
     # 2,000 synaptic ops at 0.9 pJ = 1.8 nJ, 1,000 MACs at 4.6 pJ = 4.6 nJ
     assert format_energy(energy_estimate(2000, 1000)).startswith(
         "estimated energy per image: SNN 1.8 nJ (2.56x less), ANN 4.6 nJ (0.9 pJ per synaptic op, 4.6 pJ per MAC")
+
+
+def test_summary_and_report_share_the_activity_columns(report, evaluated):
+    _, result = evaluated
+
+    def table(text):
+        lines = text.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("layer "))
+        return lines[start:]
+
+    summary, formatted = table(result.summary()), table(format_evaluation_report(report))
+    assert len(summary) == len(formatted) == 4  # header, rule, h1, h2
+    # The report's table is the summary's with its own two columns after the common seven.
+    for common, extended in zip(summary, formatted):
+        assert extended.startswith(common + "  ")
+    assert formatted[0].split()[-2:] == ["scale", "synops/image"]
+
+
+def test_activity_table_cells_worked_by_hand():
+    from snnconvert.metrics.results import PopulationActivity
+    from snnconvert.metrics.tables import format_activity_table
+
+    # 1,500 neurons over 2 images of 100 steps of 1 ms; 500 of them never fire.
+    per_neuron = np.r_[np.zeros(500), np.full(1000, 3.0)]
+    spiking = PopulationActivity("dense", "dense", True, np.array([1000.0, 2000.0]), per_neuron, 100, 0.001)
+    rate = PopulationActivity("sig", "sig", False, np.array([0.25, 0.5]), np.full(1500, 0.0005), 100, 0.001)
+    header, rule, *rows = format_activity_table([spiking.to_dict(), rate.to_dict()])
+    assert header.split() == ["layer", "neurons", "total", "spikes", "spikes/image", "mean", "Hz", "max", "Hz",
+                              "silent"]
+    # rates: 3 spikes / (2 images x 100 steps x 1 ms) = 15 Hz; mean over all 1,500 neurons 10 Hz
+    assert rows[0].split() == ["dense", "1,500", "3,000", "1,500.0", "10.0", "15.0", "33.3%"]
+    assert rows[1].split() == ["sig", "1,500", "0.8", "(rate)", "0.4", "0.0", "0.0", "0.0%"]
+    assert set(rule) == {"-", " "}
