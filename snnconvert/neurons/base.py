@@ -39,10 +39,13 @@ class KernelUse(NamedTuple):
     population's update, as the kernel's own options: ``rectify``, the kernel applies
     ``max(gain * J, 0)`` itself (otherwise the simulator passes it the neuron's
     :meth:`NeuronType.drive`, computed by TensorFlow); ``signed``, negative spikes are
-    counted by their magnitude. A new kernel option is a new field here."""
+    counted by their magnitude; ``signed_current``, the kernel integrates ``gain * J`` of
+    either sign and fires ``max(floor(v), 0)`` (integrate-and-fire). A new kernel option
+    is a new field here."""
 
     rectify: bool
     signed: bool
+    signed_current: bool = False
 
 
 class NotExportable(ValueError):

@@ -88,7 +88,7 @@ def kernel_use(node):
 
 
 def _advance_with_kernel(node, current, state, n_steps, dt, use):
-    if not use.rectify:
+    if not (use.rectify or use.signed_current):
         # The neuron's response (e.g. Keras's rectifier options) is evaluated here; the kernel integrates it.
         drive = node.neuron_type.drive(current.per_step().tensor, Response(node.gain, node.rectifier))
         current = Signal(drive, temporal=True)
@@ -101,7 +101,8 @@ def can_fuse(synapse_node, node, signal_temporal):
     kernel pass (:func:`advance_filtered_neurons`), given whether the synapse's input is
     temporal: the kernel must apply the population's response itself."""
     use = kernel_use(node)
-    return signal_temporal and isinstance(synapse_node.synapse, Lowpass) and use is not None and use.rectify
+    applies_response = use is not None and (use.rectify or use.signed_current)
+    return signal_temporal and isinstance(synapse_node.synapse, Lowpass) and applies_response
 
 
 def advance_filtered_neurons(synapse_node, synapse_state, node, current, state, n_steps, dt, offset=None):

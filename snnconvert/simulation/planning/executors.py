@@ -65,7 +65,7 @@ def executor_of(step):
         op = STATEFUL_OPS[kind]
 
         def run_stateful(node, inputs, state, window):
-            value, state = op.advance(node, inputs, state, window.n_steps, window.dt)
+            value, state = op.advance(node, inputs, state, window.n_steps, window.dt, use_kernels=window.kernels)
             return value, {}, state
 
         return Executor(run_stateful, lambda node, size, voltage: op.initial_state(node, size))
