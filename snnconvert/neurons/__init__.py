@@ -5,6 +5,7 @@ conventions each follows.
 """
 
 from snnconvert.neurons.base import NeuronType
+from snnconvert.neurons.integrate_fire import IntegrateAndFire
 from snnconvert.neurons.lif import LIF, LIFRate, LIFState
 from snnconvert.neurons.rectified import (
     RectifiedLinear,
@@ -15,6 +16,7 @@ from snnconvert.neurons.rectified import (
 )
 
 __all__ = [
+    "IntegrateAndFire",
     "LIF",
     "LIFRate",
     "LIFState",
@@ -30,6 +32,7 @@ __all__ = [
 
 NEURON_TYPES = {
     "spiking": SpikingRectifiedLinear,
+    "integrate_and_fire": IntegrateAndFire,
     "rate": RectifiedLinear,
     "lif": LIF,
     "lif_rate": LIFRate,
