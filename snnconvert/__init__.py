@@ -6,8 +6,12 @@
     >>> result.accuracy, result.spikes_per_layer
 """
 
-from snnconvert.calibration import Calibration, calibrate
+# convert() calibrates, and calibration builds its graph with snnconvert.conversion.graph:
+# importing the conversion package first lets both finish loading whichever is asked for.
 from snnconvert.conversion import convert
+
+# isort: split
+from snnconvert.calibration import Calibration, calibrate
 from snnconvert.errors import ConversionError, ModelLoadError
 from snnconvert.export import export_nir
 from snnconvert.loading import load_keras_model

@@ -33,15 +33,43 @@ from snnconvert.neurons.rectified import RectifiedLinear, SpikingState
 
 class IntegrateAndFire(NeuronType):
     """Integrate-and-fire ReLU on the signed current: subtractive reset, several spikes
-    per step, no floor on the membrane voltage."""
+    per step, no floor on the membrane voltage.
+
+    Args:
+        amplitude: the weight of one spike.
+        initial_voltage: ``None`` (default): the membrane starts where the simulator's
+            ``initial_state`` puts it; a number in ``[0, 1)``: every neuron starts
+            there whatever ``initial_state`` says. ``0.5`` rounds each neuron's count
+            to the nearest whole spike; a uniform random start rounds up or down at
+            random, which adds a variance that deep networks compound layer after
+            layer (see the README's deep-network table).
+    """
 
     spiking = True
     rectified = True
 
+    def __init__(self, amplitude=1.0, initial_voltage=None):
+        super().__init__(amplitude)
+        if initial_voltage is not None and not 0 <= initial_voltage < 1:
+            raise ValueError(
+                "`initial_voltage` must be None (the simulator's initial_state) or a number in [0, 1), "
+                f"a fraction of the threshold. Received: initial_voltage={initial_voltage!r}"
+            )
+        self.initial_voltage = None if initial_voltage is None else float(initial_voltage)
+
+    def _parameters(self):
+        return {"amplitude": self.amplitude, "initial_voltage": self.initial_voltage}
+
+    def __repr__(self):
+        start = "" if self.initial_voltage is None else f", initial_voltage={self.initial_voltage:g}"
+        return f"IntegrateAndFire(amplitude={self.amplitude:g}{start})"
+
     def rate_twin(self):
-        return RectifiedLinear(**self._parameters())
+        return RectifiedLinear(self.amplitude)
 
     def start(self, voltage):
+        if self.initial_voltage is not None:
+            voltage = tf.fill(tf.shape(voltage), tf.constant(self.initial_voltage, tf.float32))
         return SpikingState.start(voltage)
 
     def rates(self, current, response=tf.nn.relu):
