@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 import snnconvert
-from snnconvert.neurons import IntegrateAndFire, RectifiedLinear, SpikingRectifiedLinear, SpikingState, drive
 from snnconvert.ir import Rectifier
+from snnconvert.neurons import IntegrateAndFire, RectifiedLinear, SpikingRectifiedLinear, drive
 
 
 def relu_response(gain=1.0):
