@@ -58,7 +58,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="folder with mnist/ and fashion-mnist/ (default: "
                         "$SNNCONVERT_DATA)")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS),
+                        help="models of models/ to run (none: only the --extra ones)")
     parser.add_argument("--extra", nargs="*", default=[], metavar="NAME=DATASET:PATH",
                         help="more models, e.g. heldout=mnist:/tmp/heldout.h5")
     parser.add_argument("--steps", type=int, nargs="+", default=sorted(TARGETS))

@@ -199,7 +199,9 @@ def test_auto_equals_passing_the_calibration_and_notes_it(ramp):
     np.testing.assert_array_equal(auto.predict(test, 20, progress=False), explicit.predict(test, 20, progress=False))
     assert any("99th percentile" in note and "hidden" in note for note in auto.notes)
     defaults = snnconvert.convert(ramp, scale_firing_rates="auto", calibration_data=x)
-    assert defaults.graph["hidden.neurons"].gain == pytest.approx(snnconvert.calibrate(ramp, x)["hidden"])
+    # With the default neuron type, "auto" targets 2 spikes per step (deep-network default).
+    expected = snnconvert.calibrate(ramp, x, target_rate=2)["hidden"]
+    assert defaults.graph["hidden.neurons"].gain == pytest.approx(expected)
 
 
 def test_calibration_record_is_json_ready(ramp):

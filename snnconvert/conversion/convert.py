@@ -1,5 +1,6 @@
 """The ``convert`` entry point."""
 
+from snnconvert._validation import check_positive_int
 from snnconvert.calibration import DEFAULT_PERCENTILE, DEFAULT_TARGET_RATE, Calibration, calibrate
 from snnconvert.calibration.correction import (
     DEFAULT_CORRECTION_SAMPLES,
@@ -17,8 +18,11 @@ from snnconvert.loading import load_keras_model
 from snnconvert.network import SpikingNetwork
 from snnconvert.neurons import IntegrateAndFire, as_neuron_type
 
-DEFAULT_CORRECTION = False
+DEFAULT_CORRECTION = True
 DEFAULT_INITIAL_VOLTAGE = 0.5
+# Spikes per step at the calibration percentile when neuron_type is left at its default
+# under "auto": resolution is what deep networks lack in 8 steps (see docs/deep_networks.md).
+DEEP_TARGET_RATE = 2.0
 
 
 def convert(
@@ -75,8 +79,9 @@ def convert(
             then), e.g. a few hundred training images.
         calibration_percentile: percentile of each layer's positive activations that
             fires at ``target_rate`` (default 99.9).
-        target_rate: spikes per step of a unit at that percentile (default 1), a
-            string in Hz (``"500 Hz"``), or ``{layer name: rate}``.
+        target_rate: spikes per step of a unit at that percentile (default 2 with the
+            default ``neuron_type``, else 1), a string in Hz (``"500 Hz"``), or
+            ``{layer name: rate}``.
         calibration_dt: the step length the network will run with (default 0.001 s);
             rates per step become scales through it.
         integrate_outputs: make each output the mean of its values since the first
@@ -84,6 +89,13 @@ def convert(
             counts every spike of the run. Default (``None``): on under
             ``scale_firing_rates="auto"`` for outputs that unfiltered spikes reach (no
             ``synapse`` on the way), off otherwise.
+        correct_biases: under ``scale_firing_rates="auto"``, correct each population's
+            bias layer by layer so that its mean spiking output on the first 200
+            calibration samples matches the ANN's
+            (:mod:`snnconvert.calibration.correction`); ``True`` measures runs of 16
+            steps, a number of steps sets another length. Default (``None``): on when
+            ``neuron_type`` is left at its default, off otherwise. It costs one
+            simulation of those samples per population at conversion.
 
     Raises:
         ConversionError: a layer, activation or layer option has no spiking
@@ -100,7 +112,7 @@ def convert(
         scale_firing_rates = calibrate(
             keras_model, calibration_data,
             percentile=DEFAULT_PERCENTILE if calibration_percentile is None else calibration_percentile,
-            target_rate=DEFAULT_TARGET_RATE if target_rate is None else target_rate,
+            target_rate=_target_rate(target_rate, default_neuron),
             dt=0.001 if calibration_dt is None else calibration_dt, neuron_type=neuron_type,
             max_pooling=max_pooling, non_spiking=non_spiking,
             swap_activations=swap_activations,
@@ -119,7 +131,7 @@ def convert(
     if auto and default_neuron:
         graph = use_integrate_and_fire(graph, DEFAULT_INITIAL_VOLTAGE)
     _check_integrate_and_fire(graph)
-    if auto and (correct_biases or correct_biases is None and DEFAULT_CORRECTION):
+    if auto and (correct_biases or correct_biases is None and default_neuron and DEFAULT_CORRECTION):
         graph = _corrected(graph, calibration_data, correct_biases)
     if auto if integrate_outputs is None else integrate_outputs:
         graph = integrate_outputs_pass(graph)
@@ -153,10 +165,18 @@ def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, targe
     return False
 
 
+def _target_rate(target_rate, default_neuron):
+    if target_rate is not None:
+        return target_rate
+    return DEEP_TARGET_RATE if default_neuron else DEFAULT_TARGET_RATE
+
+
 def _corrected(graph, x, steps):
     """``graph`` after layer-by-layer bias correction on the first calibration samples."""
-    n_steps = DEFAULT_CORRECTION_STEPS if steps in (None, True) else steps
-    x = x[:DEFAULT_CORRECTION_SAMPLES]
+    default = steps is None or steps is True
+    n_steps = DEFAULT_CORRECTION_STEPS if default else check_positive_int("correct_biases", steps)
+    n = DEFAULT_CORRECTION_SAMPLES
+    x = [part[:n] for part in x] if isinstance(x, (list, tuple)) else x[:n]
     populations = [node.name for node in graph.neuron_nodes if node.spiking]
     reference = channel_means(rate_twin_graph(graph), x, populations, 1)
     corrected, _ = correct_biases_pass(graph, x, reference, n_steps=n_steps)
