@@ -77,3 +77,8 @@ def test_initial_voltage_overrides_the_simulators_start():
     with pytest.raises(ValueError, match="initial_voltage.*\\[0, 1\\)"):
         IntegrateAndFire(initial_voltage=1.5)
     assert "initial_voltage=0.5" in repr(neuron) and neuron != IntegrateAndFire()
+
+
+def test_correct_biases_needs_auto(residual_model):
+    with pytest.raises(ValueError, match="`correct_biases` only apply with scale_firing_rates='auto'"):
+        snnconvert.convert(residual_model, scale_firing_rates=2.0, correct_biases=True)

@@ -103,7 +103,8 @@ def convert(
         ModelLoadError: the file cannot be loaded safely.
         ValueError: an option has a nonsensical value.
     """
-    auto = _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate, calibration_dt)
+    auto = _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate, calibration_dt,
+                    correct_biases)
     default_neuron = neuron_type is None
     neuron_type = as_neuron_type("spiking" if default_neuron else neuron_type)
     keras_model = None
@@ -138,7 +139,8 @@ def convert(
     return SpikingNetwork(graph, keras_model=keras_model, notes=notes)
 
 
-def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate, calibration_dt):
+def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, target_rate, calibration_dt,
+             correct_biases=None):
     """Whether the scales are to be calibrated; calibration options without it are an error."""
     if isinstance(scale_firing_rates, str):
         if scale_firing_rates != "auto":
@@ -155,7 +157,8 @@ def _is_auto(scale_firing_rates, calibration_data, calibration_percentile, targe
     given = [name for name, value in (("calibration_data", calibration_data),
                                       ("calibration_percentile", calibration_percentile),
                                       ("target_rate", target_rate),
-                                      ("calibration_dt", calibration_dt)) if value is not None]
+                                      ("calibration_dt", calibration_dt),
+                                      ("correct_biases", correct_biases)) if value is not None]
     if given:
         raise ValueError(
             f"{', '.join(f'`{name}`' for name in given)} only apply with scale_firing_rates='auto'. "

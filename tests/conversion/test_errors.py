@@ -128,7 +128,7 @@ BAD_OPTIONS = [
     ({"synapse": float("inf")}, ["synapse", "inf"]),
     ({"synapse": {"hidden": -1}}, ["synapse['hidden']", "-1"]),
     ({"neuron_type": "lif2"}, ["neuron_type", "'lif2'", "'spiking'", "'rate'", "'lif'"]),
-    ({"neuron_type": None}, ["neuron_type", "None"]),
+    ({"neuron_type": 3}, ["neuron_type", "3"]),  # None is the default (auto picks the neuron)
 ]
 
 
