@@ -20,6 +20,9 @@ Measured with ``benchmarks/calibration_targets.py`` (full test sets, 5 ms synaps
 at 32, Fashion-MNIST 0.36 points at 32; at 0.5 they lose 0.13 and 1.33 points at 32
 (missing the issue's targets of 0.1 and 0.5); at 2 they lose 0.01 and 0.00 for twice
 the spikes. One spike per step is the lowest of these rates that meets the targets.
+(Measured with rectifying neurons, ``neuron_type="spiking"``, the default before issue
+#11. With the default neuron type, ``convert`` asks for 2 spikes per step: deep
+networks need the resolution in 8 steps; see ``docs/deep_networks.md``.)
 """
 
 import dataclasses
