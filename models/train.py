@@ -53,6 +53,9 @@ class Recipe:
     epochs: int
     batch_size: int
     summary: str
+    # Held-out models are never tuned on: the deep-network defaults are checked on
+    # them once, at the end. Not trained by default; write them outside models/.
+    held_out: bool = False
 
 
 def build_cnn(name, input_shape, n_classes):
@@ -70,6 +73,84 @@ def build_mlp(name, input_shape, n_classes):
     x = keras.layers.Flatten(name="flatten")(inputs)
     x = keras.layers.Dense(64, activation="relu", name="dense1")(x)
     x = keras.layers.Dense(32, activation="relu", name="dense2")(x)
+    outputs = keras.layers.Dense(n_classes, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def conv_bn_relu(x, filters, name, strides=1, kernel_size=3):
+    """Conv (no bias: BatchNorm's shift replaces it) -> BatchNorm -> ReLU."""
+    x = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False,
+                            name=f"{name}_conv")(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def build_vgg_bn(name, input_shape, n_classes):
+    """VGG-style: three blocks of conv-BN-ReLU (two in the first two blocks) and 2x2
+    max pooling, then a Dense ReLU layer with Dropout and linear logits."""
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = inputs
+    for block, (filters, n_convs) in enumerate(((16, 2), (32, 2), (64, 1)), start=1):
+        for index in range(1, n_convs + 1):
+            x = conv_bn_relu(x, filters, f"block{block}_{index}")
+        x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(128, activation="relu", name="dense")(x)
+    x = keras.layers.Dropout(0.3, name="dropout")(x)
+    outputs = keras.layers.Dense(n_classes, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def residual_block(x, filters, name, strides=1):
+    """Two conv-BN, the second without ReLU, added to the shortcut, then ReLU. The
+    shortcut is a 1x1 strided conv + BN (projection) where the shape changes."""
+    shortcut = x
+    y = conv_bn_relu(x, filters, f"{name}_a", strides=strides)
+    y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_b_conv")(y)
+    y = keras.layers.BatchNormalization(name=f"{name}_b_bn")(y)
+    if strides != 1 or x.shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=strides, use_bias=False, name=f"{name}_proj_conv")(x)
+        shortcut = keras.layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+    x = keras.layers.Add(name=f"{name}_add")([y, shortcut])
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def build_resnet(name, input_shape, n_classes):
+    """ResNet-style: a conv-BN-ReLU stem, three stages of one residual block (16, 32,
+    64 filters; stages 2 and 3 at stride 2 with projection shortcuts), global
+    average pooling and linear logits."""
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = conv_bn_relu(inputs, 16, "stem")
+    for stage, (filters, strides) in enumerate(((16, 1), (32, 2), (64, 2)), start=1):
+        x = residual_block(x, filters, f"stage{stage}", strides=strides)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = keras.layers.Dense(n_classes, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_residual_avgpool(name, input_shape, n_classes):
+    """Held-out: residual CNN with BatchNorm, identity shortcuts, 2x2 average pooling
+    between stages and Dropout before a Dense ReLU layer."""
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = conv_bn_relu(inputs, 24, "stem")
+    for stage in (1, 2):
+        x = residual_block(x, 24, f"stage{stage}")
+        x = keras.layers.AveragePooling2D(2, name=f"stage{stage}_pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dropout(0.3, name="dropout")(x)
+    x = keras.layers.Dense(64, activation="relu", name="dense")(x)
+    outputs = keras.layers.Dense(n_classes, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_deep_plain(name, input_shape, n_classes):
+    """Held-out: six plain conv layers (ReLU, no BatchNorm), strided instead of pooled."""
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = inputs
+    for index, (filters, strides) in enumerate(((16, 1), (16, 1), (32, 2), (32, 1), (64, 2), (64, 1)), start=1):
+        x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same", activation="relu",
+                                name=f"conv{index}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
     outputs = keras.layers.Dense(n_classes, name="output")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -100,6 +181,50 @@ RECIPES = {
             epochs=60,
             batch_size=32,
             summary="Small ReLU MLP for scikit-learn's 8x8 digits; trains offline in seconds.",
+        ),
+        Recipe(
+            "vgg_bn_mnist",
+            "mnist",
+            build_vgg_bn,
+            epochs=3,
+            batch_size=64,
+            summary="VGG-style CNN for MNIST: conv-BatchNorm-ReLU blocks with max pooling (issue #11).",
+        ),
+        Recipe(
+            "resnet_fashion_mnist",
+            "fashion_mnist",
+            build_resnet,
+            epochs=6,
+            batch_size=64,
+            summary="ResNet-style CNN for Fashion-MNIST: BatchNorm, residual Adds with projection "
+            "shortcuts, global average pooling (issue #11).",
+        ),
+        Recipe(
+            "heldout_residual_mnist",
+            "mnist",
+            build_residual_avgpool,
+            epochs=2,
+            batch_size=64,
+            summary="Held-out (not tuned on): residual CNN with BatchNorm, average pooling and Dropout, MNIST.",
+            held_out=True,
+        ),
+        Recipe(
+            "heldout_vgg_bn_fashion_mnist",
+            "fashion_mnist",
+            build_vgg_bn,
+            epochs=2,
+            batch_size=64,
+            summary="Held-out (not tuned on): the VGG-style BatchNorm CNN trained on Fashion-MNIST.",
+            held_out=True,
+        ),
+        Recipe(
+            "heldout_deep_plain_mnist",
+            "mnist",
+            build_deep_plain,
+            epochs=2,
+            batch_size=64,
+            summary="Held-out (not tuned on): six plain strided ReLU conv layers, no BatchNorm, MNIST.",
+            held_out=True,
         ),
     )
 }
@@ -248,6 +373,10 @@ def describe(layer):
         )
     if kind == "Dense":
         return f"Dense {config['units']}, {config['activation']}"
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        return f"{kind} {config['pool_size']}, strides {config['strides']}"
+    if kind == "Dropout":
+        return f"Dropout {config['rate']}"
     return kind
 
 
@@ -278,8 +407,9 @@ def parse_args(argv=None):
         "--which",
         nargs="+",
         choices=sorted(RECIPES),
-        default=list(RECIPES),
-        help="models to train (default: all)",
+        default=[name for name, recipe in RECIPES.items() if not recipe.held_out],
+        help="models to train (default: all but the held-out ones, whose names start with "
+        "'heldout_'; train those with --out-dir outside models/)",
     )
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:

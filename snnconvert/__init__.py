@@ -27,6 +27,7 @@ _EXPORTS = {
     "export_nir": "snnconvert.export",
     "load_keras_model": "snnconvert.loading",
     "SpikingNetwork": "snnconvert.network",
+    "IntegrateAndFire": "snnconvert.neurons",
     "LIF": "snnconvert.neurons",
     "LIFRate": "snnconvert.neurons",
     "NeuronType": "snnconvert.neurons",
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from snnconvert.export import export_nir  # noqa: F401
     from snnconvert.loading import load_keras_model  # noqa: F401
     from snnconvert.network import SpikingNetwork  # noqa: F401
-    from snnconvert.neurons import LIF, LIFRate, NeuronType, RectifiedLinear, SpikingRectifiedLinear  # noqa: F401
+    from snnconvert.neurons import LIF, IntegrateAndFire, LIFRate, NeuronType, RectifiedLinear, SpikingRectifiedLinear  # noqa: F401
     from snnconvert.synapses import Lowpass  # noqa: F401
 
 

@@ -190,7 +190,7 @@ def test_names_match_the_converter_for_folded_separate_and_shared_layers():
 def test_auto_equals_passing_the_calibration_and_notes_it(ramp):
     x = _ramp_data(300)
     auto = snnconvert.convert(ramp, scale_firing_rates="auto", calibration_data=x, calibration_percentile=99.0,
-                              target_rate=0.3, synapse=0.005)
+                              target_rate=0.3, synapse=0.005, neuron_type="spiking")
     explicit = snnconvert.convert(ramp, scale_firing_rates=snnconvert.calibrate(ramp, x, percentile=99.0,
                                                                                  target_rate=0.3), synapse=0.005)
     assert [(n.name, n.gain, n.amplitude) for n in auto.graph.neuron_nodes] == \
@@ -199,7 +199,9 @@ def test_auto_equals_passing_the_calibration_and_notes_it(ramp):
     np.testing.assert_array_equal(auto.predict(test, 20, progress=False), explicit.predict(test, 20, progress=False))
     assert any("99th percentile" in note and "hidden" in note for note in auto.notes)
     defaults = snnconvert.convert(ramp, scale_firing_rates="auto", calibration_data=x)
-    assert defaults.graph["hidden.neurons"].gain == pytest.approx(snnconvert.calibrate(ramp, x)["hidden"])
+    # With the default neuron type, "auto" targets 2 spikes per step (deep-network default).
+    expected = snnconvert.calibrate(ramp, x, target_rate=2)["hidden"]
+    assert defaults.graph["hidden.neurons"].gain == pytest.approx(expected)
 
 
 def test_calibration_record_is_json_ready(ramp):

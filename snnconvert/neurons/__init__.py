@@ -6,11 +6,13 @@ conventions each follows, and :class:`NeuronType` for what a new type provides.
 
 from snnconvert._validation import short_repr
 from snnconvert.neurons.base import KernelUse, NeuronType, NotExportable, Response
+from snnconvert.neurons.integrate_fire import IntegrateAndFire
 from snnconvert.neurons.lif import LIF, LIFRate, LIFState
 from snnconvert.neurons.rectified import RectifiedLinear, SpikingRectifiedLinear, SpikingState
 from snnconvert.neurons.response import drive, rectify
 
 __all__ = [
+    "IntegrateAndFire",
     "LIF",
     "LIFRate",
     "LIFState",
@@ -29,6 +31,7 @@ __all__ = [
 
 NEURON_TYPES = {
     "spiking": SpikingRectifiedLinear,
+    "integrate_and_fire": IntegrateAndFire,
     "rate": RectifiedLinear,
     "lif": LIF,
     "lif_rate": LIFRate,

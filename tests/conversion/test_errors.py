@@ -154,7 +154,7 @@ BAD_OPTIONS = [
     ({"synapse": float("inf")}, ["synapse", "inf"]),
     ({"synapse": {"hidden": -1}}, ["synapse['hidden']", "-1"]),
     ({"neuron_type": "lif2"}, ["neuron_type", "'lif2'", "'spiking'", "'rate'", "'lif'"]),
-    ({"neuron_type": None}, ["neuron_type", "None"]),
+    ({"neuron_type": 3}, ["neuron_type", "3"]),  # None is the default (auto picks the neuron)
     (dict(scale_firing_rates=-float("inf")), ["scale_firing_rates", "-inf"]),
     (dict(scale_firing_rates=[10]), ["scale_firing_rates", "[10]"]),
     (dict(synapse=True), ["synapse", "True"]),

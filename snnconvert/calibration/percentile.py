@@ -1,4 +1,4 @@
-"""Data-based calibration of ``scale_firing_rates``: one scale per neuron population.
+"""Data-based calibration of ``scale_firing_rates`` by percentile: one scale per neuron population.
 
 A spiking ReLU driven by an activation ``a`` (the Keras layer's output for one unit)
 at ``scale_firing_rates = s`` fires ``s * a`` spikes per second, ``s * a * dt`` per
@@ -20,6 +20,9 @@ Measured with ``benchmarks/calibration_targets.py`` (full test sets, 5 ms synaps
 at 32, Fashion-MNIST 0.36 points at 32; at 0.5 they lose 0.13 and 1.33 points at 32
 (missing the issue's targets of 0.1 and 0.5); at 2 they lose 0.01 and 0.00 for twice
 the spikes. One spike per step is the lowest of these rates that meets the targets.
+(Measured with rectifying neurons, ``neuron_type="spiking"``, the default before issue
+#11. With the default neuron type, ``convert`` asks for 2 spikes per step: deep
+networks need the resolution in 8 steps; see ``docs/deep_networks.md``.)
 """
 
 import dataclasses
@@ -31,6 +34,7 @@ import warnings
 import numpy as np
 
 from snnconvert._validation import check_positive_int, check_positive_number, short_repr
+from snnconvert.conversion.graph import unscaled_graph
 from snnconvert.ir import NeuronNode
 from snnconvert.simulation import Simulator
 from snnconvert.simulation.batching import count_samples
@@ -114,12 +118,9 @@ def calibrate(model, x, *, percentile=DEFAULT_PERCENTILE, target_rate=DEFAULT_TA
     percentile = _check_percentile(percentile)
     dt = check_positive_number("dt", dt)
     batch_size = check_positive_int("batch_size", batch_size)
-    # Imported here: ``convert`` itself calibrates for scale_firing_rates="auto".
-    from snnconvert.conversion.convert import convert
-
-    graph = _rate_twin_graph(convert(model, neuron_type=neuron_type, max_pooling=max_pooling,
-                                     non_spiking=non_spiking, swap_activations=swap_activations,
-                                     custom_objects=custom_objects).graph)
+    graph = rate_twin_graph(unscaled_graph(model, neuron_type=neuron_type, max_pooling=max_pooling,
+                                           non_spiking=non_spiking, swap_activations=swap_activations,
+                                           custom_objects=custom_objects))
     populations = {}  # layer name -> its neuron nodes (several if the layer is called several times)
     for node in graph.neuron_nodes:
         populations.setdefault(node.source, []).append(node)
@@ -212,7 +213,7 @@ class HighValues:
         return float(low_value + (position - low) * (kept[low + 1 - first_kept] - low_value))
 
 
-def _rate_twin_graph(graph):
+def rate_twin_graph(graph):
     """``graph`` (at scale 1, no synapses) with each population's non-spiking twin: its
     output divided by its amplitude is then its firing rate, the layer's activation for ReLU."""
     return graph.replace([
