@@ -139,3 +139,32 @@ def test_relu_with_options_is_refused_for_integrate_and_fire():
     model = keras.Model(inputs, keras.layers.Dense(2)(hidden))
     with pytest.raises(ValueError, match="relu6.*neuron_type='spiking'"):
         snnconvert.convert(model, neuron_type="integrate_and_fire")
+
+
+@pytest.mark.parametrize("synapse", [None, 0.004])
+def test_integrate_and_fire_population_is_the_same_with_and_without_the_kernel(synapse):
+    """The compiled kernel's integrate-and-fire mode serves IntegrateAndFire populations
+    (alone and behind a fused synapse) with the very spikes and outputs of the TensorFlow
+    path; a hidden layer fed spikes swings its current below zero, which it must integrate."""
+    from snnconvert.simulation import kernels
+
+    if not kernels.available():
+        pytest.fail("the CPU kernels should build here")
+    rng = np.random.default_rng(5)
+    inputs = keras.Input((12,))
+    hidden = keras.layers.Dense(16, activation="relu", name="hidden")(inputs)
+    deeper = keras.layers.Dense(16, activation="relu", name="deeper")(hidden)
+    outputs = keras.layers.Dense(3, name="out")(deeper)
+    model = keras.Model(inputs, outputs)
+    model.set_weights([rng.normal(0, 0.8, w.shape).astype("float32") for w in model.get_weights()])
+    net = snnconvert.convert(model, neuron_type=IntegrateAndFire(), scale_firing_rates=40, synapse=synapse)
+    x = rng.uniform(0, 1, (9, 12)).astype("float32")
+    runs = [net.run(x, 23, progress=False, kernels=use, chunk_steps=10) for use in (True, False)]
+    assert runs[0].spikes_per_layer == runs[1].spikes_per_layer
+    assert runs[0].spikes_per_layer["deeper"] > 0
+    for name, activity in runs[0].activity.items():
+        np.testing.assert_array_equal(activity.per_neuron, runs[1].activity[name].per_neuron)
+    if synapse is None:
+        np.testing.assert_array_equal(runs[0].output, runs[1].output)
+    else:  # the output's own synapse: the recurrence rounds unlike TensorFlow's matrix product
+        np.testing.assert_allclose(runs[0].output, runs[1].output, rtol=1e-5, atol=1e-5)

@@ -9,7 +9,6 @@ from snnconvert.calibration.correction import (
 )
 from snnconvert.calibration.correction import correct_biases as correct_biases_pass
 from snnconvert.calibration.percentile import rate_twin_graph
-from snnconvert.conversion import readout  # noqa: F401  (registers the integrating readout's op)
 from snnconvert.conversion.context import ConversionContext
 from snnconvert.conversion.graph import spiking_graph
 from snnconvert.ir.rewrites import integrate_outputs as integrate_outputs_pass

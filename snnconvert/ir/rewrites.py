@@ -11,7 +11,7 @@ rewrite its spiking dynamics:
   already filters it.
 
 Everything here is numpy and dataclasses; the simulator's implementation of
-:class:`RunningMeanNode` is registered by :mod:`snnconvert.conversion.readout`.
+:class:`RunningMeanNode` runs as :mod:`snnconvert.simulation.ops.readout`.
 """
 
 import dataclasses

@@ -6,10 +6,12 @@ conventions each follows, and :class:`NeuronType` for what a new type provides.
 
 from snnconvert._validation import short_repr
 from snnconvert.neurons.base import KernelUse, NeuronType, NotExportable, Response
-from snnconvert.neurons.integrate_fire import IntegrateAndFire
 from snnconvert.neurons.lif import LIF, LIFRate, LIFState
 from snnconvert.neurons.rectified import RectifiedLinear, SpikingRectifiedLinear, SpikingState
 from snnconvert.neurons.response import drive, rectify
+
+# isort: split
+from snnconvert.neurons.integrate_fire import IntegrateAndFire  # after what it builds on
 
 __all__ = [
     "IntegrateAndFire",

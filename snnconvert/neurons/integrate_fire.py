@@ -25,9 +25,10 @@ Only the plain ReLU has this reading: a population with Keras's ReLU options
 refused (keep :class:`SpikingRectifiedLinear` for those).
 """
 
+import numpy as np
 import tensorflow as tf
 
-from snnconvert.neurons.base import NeuronType, differences, values_per_step
+from snnconvert.neurons.base import UNIT_RESPONSE, KernelUse, NeuronType, differences, values_per_step
 from snnconvert.neurons.rectified import RectifiedLinear, SpikingState
 
 
@@ -47,6 +48,10 @@ class IntegrateAndFire(NeuronType):
 
     spiking = True
     rectified = True
+    # For a constant current its spikes are the ReLU closed form's (see the module's notes),
+    # so XLA's closed form and the firing of spikes into the next layer serve it too.
+    closed_form = True
+    linear_gain = True
 
     def __init__(self, amplitude=1.0, initial_voltage=None):
         super().__init__(amplitude)
@@ -72,15 +77,25 @@ class IntegrateAndFire(NeuronType):
             voltage = tf.fill(tf.shape(voltage), tf.constant(self.initial_voltage, tf.float32))
         return SpikingState.start(voltage)
 
-    def rates(self, current, response=tf.nn.relu):
+    def rates(self, current, response=UNIT_RESPONSE):
         return response(current)
 
-    def spike_counts(self, current, state, dt, response=tf.nn.relu):
+    def kernel_use(self, rectifier):
+        # The compiled kernel's integrate-and-fire mode computes gain * J itself.
+        return KernelUse(rectify=False, signed=False, signed_current=True) if rectifier.is_plain else None
+
+    def to_nir(self, nir, shape, gain):
+        # NIR's IF integrates the signed current too: with a subtractive reading of its reset
+        # (as Sinabs runs it) this is the very model.
+        return nir.IF(r=np.full(shape, gain, np.float32), v_threshold=np.ones(shape, np.float32),
+                      v_reset=np.zeros(shape, np.float32))
+
+    def spike_counts(self, current, state, dt, response=UNIT_RESPONSE):
         """Spikes per step ``[batch, steps, ...]`` and the state after the last step."""
         running, state = self.cumulative_counts(current, state, dt, response=response)
         return differences(running), state
 
-    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, response=tf.nn.relu):
+    def cumulative_counts(self, current, state, dt, current_is_cumulative=False, response=UNIT_RESPONSE):
         """Spikes emitted up to each step of ``current`` ``[batch, steps, ...]``.
 
         ``response`` is the population's drive, ``relu(gain * J)`` (the simulator's
@@ -98,7 +113,7 @@ class IntegrateAndFire(NeuronType):
             running.append(emitted)
         return tf.stack(running, axis=1), SpikingState(voltage, state.initial, state.elapsed + current.shape[1])
 
-    def cumulative_counts_constant(self, current, n_steps, state, dt, response=tf.nn.relu):
+    def cumulative_counts_constant(self, current, n_steps, state, dt, response=UNIT_RESPONSE):
         """As :meth:`cumulative_counts` for a current ``[batch, ...]`` held constant since
         the first step of the run, for ``n_steps`` more steps (closed form)."""
         rank = len(current.shape)

@@ -140,7 +140,7 @@ def test_the_capability_flags_of_the_shipped_types():
     relu, lif = snnconvert.neurons.SpikingRectifiedLinear(), snnconvert.LIF()
     plain, leaky = snnconvert.ir.Rectifier(), snnconvert.ir.Rectifier(negative_slope=0.1)
     assert relu.closed_form and relu.linear_gain and relu.rectified
-    assert relu.kernel_use(plain) == (True, False) and relu.kernel_use(leaky) == (False, True)
+    assert relu.kernel_use(plain) == (True, False, False) and relu.kernel_use(leaky) == (False, True, False)
     assert relu.signed_spikes(leaky) and not relu.signed_spikes(plain)
     assert not (lif.closed_form or lif.linear_gain or lif.rectified) and lif.kernel_use(plain) is None
     assert all(isinstance(node.neuron_type, NeuronType)

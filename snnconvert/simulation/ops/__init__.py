@@ -5,5 +5,5 @@ everything else registers itself in :mod:`snnconvert.simulation.ops.registry` wh
 its module is imported here.
 """
 
-from snnconvert.simulation.ops import elementwise, merging, pooling, shaping, weighted  # noqa: F401
+from snnconvert.simulation.ops import elementwise, merging, pooling, readout, shaping, weighted  # noqa: F401
 from snnconvert.simulation.ops.registry import OPS, STATEFUL_OPS  # noqa: F401
