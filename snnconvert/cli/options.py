@@ -7,7 +7,7 @@ here equals the API's.
 """
 
 # snnconvert.neurons.NEURON_TYPES (its keys)
-NEURON_TYPES = ("spiking", "rate", "lif", "lif_rate")
+NEURON_TYPES = ("spiking", "integrate_and_fire", "rate", "lif", "lif_rate")
 # snnconvert.conversion.context
 MAX_POOLING_MODES = ("spiking", "average")
 NON_SPIKING_MODES = ("error", "rate")
