@@ -33,7 +33,7 @@ def test_the_first_python_example_runs_as_written_and_works(data_dir, monkeypatc
     # The README leads with a setting that works: within two points of Keras.
     assert keras > 97 and spiking > keras - 2
     assert 1_000 < spikes < 50_000
-    assert re.search(r"^conv1\s+21632\s", printed, re.MULTILINE)  # the summary's table
+    assert re.search(r"^conv1\s+21,632\s", printed, re.MULTILINE)  # the summary's table
 
 
 def test_links_between_pages_resolve():

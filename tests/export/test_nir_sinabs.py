@@ -171,7 +171,7 @@ def _residual_mnist_model(images, labels):
     first = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inputs)
     block = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(first)
     block = keras.layers.Conv2D(8, 3, padding="same")(block)
-    joined = keras.layers.ReLU()(keras.layers.Add()([block, first]))
+    joined = keras.layers.ReLU(name="re_lu")(keras.layers.Add()([block, first]))
     outputs = keras.layers.Dense(10)(keras.layers.Flatten()(joined))
     model = keras.Model(inputs, outputs)
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))

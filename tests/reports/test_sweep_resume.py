@@ -154,7 +154,7 @@ def test_options_given_at_their_defaults_resume(mlp, mlp_data, tmp_path, fake_co
     path = tmp_path / "sweep.csv"
     sweep(mlp, mlp_data, path, scales=(30,))
     sweep(mlp, mlp_data, path, scales=(30,), dt=0.001, readout="last", initial_state="uniform", max_rate=None,
-          conversion_options={"neuron_type": "spiking", "max_pooling": "spiking"})
+          conversion_options={"neuron_type": None, "max_pooling": "spiking"})  # the API default
     sweep(mlp, mlp_data, path, scales=(30,), input_encoding="constant")
     assert fake_convert == [30]
 
