@@ -112,7 +112,8 @@ def _add_conversion_options(parser, multiple, scale_default):
                         help="low-pass synapse time constant in seconds, 0 for none (default: the Python API's "
                         "default, currently none)")
     parser.add_argument("--neuron-type", default="spiking", choices=options.NEURON_TYPES,
-                        help="spiking (NengoDL's rectifying neuron) or rate ReLU, integrate_and_fire on the signed current, or "
+                        help="spiking (NengoDL's rectifying neuron) or rate ReLU, integrate_and_fire on the signed "
+                        "current, or "
                         "(rate) LIF neurons for ReLU layers (default spiking; the Python API's deep-network defaults "
                         "under scale_firing_rates='auto' are not yet the command line's)")
     parser.add_argument("--max-pooling", default="spiking", choices=options.MAX_POOLING_MODES,
