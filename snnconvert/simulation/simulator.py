@@ -19,7 +19,6 @@ from snnconvert.metrics.collection import ActivityCollector, BatchResult
 from snnconvert.simulation.batching import check_kept_memory, count_samples, iterate_batches
 from snnconvert.simulation.distributed import ReplicatedBatches, check_strategy
 from snnconvert.simulation.encoding import PoissonInput, check_encoding
-from snnconvert.simulation.events import DENSE_ABOVE  # noqa: F401  (tests used to switch paths here)
 from snnconvert.simulation.planning import Window, plan_window
 from snnconvert.simulation.signals import Signal
 from snnconvert.simulation.state import INITIAL_STATES, initial_voltage

@@ -272,7 +272,6 @@ def test_sparse_first_layer_spikes_drive_each_layer_as_the_dense_path_does(input
     results = []
     for share in (0.0, 1.0):  # 0: everything dense; 1: every population fed a constant goes event by event
         monkeypatch.setattr(events, "DENSE_ABOVE", share)
-        monkeypatch.setattr("snnconvert.simulation.simulator.DENSE_ABOVE", share)
         net = snnconvert.convert(model, scale_firing_rates=50)
         results.append(net.run(x, 10, dt=0.01, progress=False, jit_compile=False))
     dense, scattered = results
